@@ -1,0 +1,106 @@
+// Shared by every op-family file: the tensor slot table, N-API argument helpers, error translation.
+// Kernels take and return slot numbers; JS never holds a pointer.
+#pragma once
+#define NAPI_EXPERIMENTAL
+#include <node_api.h>
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+// ---- slots: live tensors, addressed by an int32 from JS
+
+struct SlotTable {
+  std::vector<at::Tensor> tensors;
+  std::vector<int64_t> bytes;  // storage bytes this slot accounted to the GC
+  std::vector<int32_t> free_list;
+  int64_t live = 0;
+  int64_t live_bytes = 0;
+};
+SlotTable& slots();
+
+/** Stores t in a new slot, accounting its storage as external memory when it owns it alone. */
+int32_t put(napi_env env, at::Tensor t);
+/** Releases a slot (idempotent for already-free slots). */
+void release(napi_env env, int32_t id);
+
+// ---- dtypes: the codes the TS side passes
+
+enum DTypeCode : int32_t { kF32 = 0, kF64 = 1, kI32 = 2, kI64 = 3, kBool = 4 };
+at::ScalarType scalar_type(int32_t code);
+int32_t dtype_code(at::ScalarType t);
+
+/** The device new tensors are made on (CPU; a CUDA build may switch it). */
+at::Device default_device();
+
+// ---- arguments
+
+class Args {
+ public:
+  Args(napi_env env, napi_callback_info info);
+  napi_env env;
+  size_t argc = 16;
+  napi_value argv[16];
+
+  at::Tensor& tensor(size_t i);
+  /** An undefined at::Tensor when the argument is null or undefined. */
+  at::Tensor opt_tensor(size_t i);
+  bool is_number(size_t i);
+  bool is_nullish(size_t i);
+  int64_t i64(size_t i);
+  double f64(size_t i);
+  bool boolean(size_t i);
+  at::ScalarType dtype(size_t i) { return scalar_type(static_cast<int32_t>(i64(i))); }
+  std::vector<int64_t> int_list(size_t i);
+  std::vector<at::Tensor> tensor_list(size_t i);
+  /** An operand passed as two arguments (slot, or -1 and a number): true when it is a tensor. */
+  bool scalar_or_tensor(size_t i, at::Scalar& s, at::Tensor& t);
+
+  napi_value ret(const at::Tensor& t);
+  napi_value ret_list(std::initializer_list<at::Tensor> ts);
+  napi_value ret_list(const std::vector<at::Tensor>& ts);
+  napi_value ret_undefined();
+  napi_value ret_number(double v);
+};
+
+/** Thrown for bad arguments from JS; becomes a JS Error naming the kernel. */
+struct ArgError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void throw_js(napi_env env, const char* kernel, const std::string& what);
+
+/** A JS number as a "wrapped number" tensor: it takes part in type promotion as a Python scalar would. */
+at::Tensor wrapped_scalar(double v);
+/** An operand passed as (slot, number): the tensor, or the number wrapped. */
+at::Tensor operand(Args& a, size_t i);
+/** Returns t converted to dtype `want` when ATen's promotion chose another (it should not). */
+at::Tensor as_dtype(const at::Tensor& t, at::ScalarType want);
+
+using Register = void (*)(napi_env, napi_value);
+void define(napi_env env, napi_value exports, const char* name, napi_callback fn);
+
+}  // namespace strata
+
+// Defines an exported kernel: ATen and argument errors become JS exceptions, never a crash.
+// NOTE: every call runs under InferenceMode: strata records its own autograd, so ATen's
+// autograd and view-tracking dispatch layers are pure overhead here.
+#define STRATA_KERNEL(name)                                                              \
+  static napi_value name##_impl(::strata::Args& a);                                     \
+  static napi_value name(napi_env env, napi_callback_info info) {                        \
+    try {                                                                                \
+      c10::InferenceMode guard;                                                          \
+      ::strata::Args a(env, info);                                                       \
+      return name##_impl(a);                                                             \
+    } catch (const c10::Error& e) {                                                      \
+      ::strata::throw_js(env, #name, e.what_without_backtrace());                        \
+    } catch (const std::exception& e) {                                                  \
+      ::strata::throw_js(env, #name, e.what());                                          \
+    }                                                                                    \
+    return nullptr;                                                                      \
+  }                                                                                      \
+  static napi_value name##_impl(::strata::Args& a)

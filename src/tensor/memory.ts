@@ -1,0 +1,158 @@
+// Deterministic release of tensor storage: scopes (`tidy`), `keep`, a finalizer as safety net, and `memory()`.
+import type { Backend, Handle } from '../backends/backend.js';
+import { StrataError } from './errors.js';
+import type { Tensor } from './tensor.js';
+
+interface Scope {
+  tensors: Tensor[];
+  parent: Scope | null;
+}
+
+let current: Scope | null = null;
+let liveTensors = 0;
+let created = 0;
+
+interface Holding { backend: Backend; handle: Handle }
+
+// NOTE: the finalizer is a safety net for tensors created outside any scope; it runs some time after
+// the garbage collector finds the tensor unreachable. Scopes and dispose() release at once.
+const registry = new FinalizationRegistry<Holding>((h) => {
+  liveTensors--;
+  h.backend.free(h.handle);
+});
+
+/** Called by Tensor's constructor: the tensor belongs to the innermost scope, or to the finalizer. */
+export function track(t: Tensor): void {
+  liveTensors++;
+  created++;
+  if (current) {
+    t._scope = current;
+    current.tensors.push(t);
+  } else {
+    registry.register(t, { backend: t.backend, handle: t._handle }, t);
+  }
+}
+
+/** Called by Tensor.dispose(). */
+export function untrack(t: Tensor): void {
+  liveTensors--;
+  if (t._scope === null) registry.unregister(t);
+}
+
+function adoptIntoParent(t: Tensor, parent: Scope | null): void {
+  t._scope = parent;
+  if (parent) parent.tensors.push(t);
+  else registry.register(t, { backend: t.backend, handle: t._handle }, t);
+}
+
+/** Anything a scope may return: tensors, arrays and plain objects of them, or other values. */
+function collectTensors(x: unknown, out: Set<Tensor>, isTensor: (v: unknown) => v is Tensor, depth = 0): void {
+  if (depth > 8 || x === null || typeof x !== 'object') return;
+  if (isTensor(x)) {
+    out.add(x);
+    return;
+  }
+  if (Array.isArray(x)) {
+    for (const v of x) collectTensors(v, out, isTensor, depth + 1);
+  } else if (x instanceof Map) {
+    for (const v of x.values()) collectTensors(v, out, isTensor, depth + 1);
+  } else if (Object.getPrototypeOf(x) === Object.prototype) {
+    for (const v of Object.values(x as Record<string, unknown>)) collectTensors(v, out, isTensor, depth + 1);
+  }
+}
+
+let isTensorFn: (v: unknown) => v is Tensor = (v): v is Tensor => false;
+let graphSavedFn: (roots: Iterable<Tensor>) => Iterable<Tensor> = () => [];
+/** @internal wiring set by tensor.ts and the autograd engine, so this module imports neither. */
+export function _wire(isTensor: (v: unknown) => v is Tensor, graphSaved: (roots: Iterable<Tensor>) => Iterable<Tensor>): void {
+  isTensorFn = isTensor;
+  graphSavedFn = graphSaved;
+}
+
+/**
+ * Runs `fn` and disposes every tensor created inside it, except those it returns (tensors, or arrays
+ * and plain objects of tensors) and the tensors their autograd graph saved for backward.
+ * @example const loss = st.tidy(() => model.forward(x).sub(y).square().mean());
+ */
+export function tidy<R>(fn: () => R): R {
+  const scope: Scope = { tensors: [], parent: current };
+  current = scope;
+  let result: R;
+  try {
+    result = fn();
+  } catch (e) {
+    current = scope.parent;
+    releaseScope(scope, new Set());
+    throw e;
+  }
+  current = scope.parent;
+  if (result instanceof Promise) {
+    releaseScope(scope, new Set());
+    throw new StrataError('tidy', 'the function returned a Promise; scopes are synchronous. Await outside tidy(), or dispose tensors with dispose()/using');
+  }
+  const kept = new Set<Tensor>();
+  collectTensors(result, kept, isTensorFn);
+  for (const t of [...kept]) if (t.gradFn) for (const s of graphSavedFn([t])) kept.add(s);
+  releaseScope(scope, kept);
+  return result;
+}
+
+function releaseScope(scope: Scope, kept: Set<Tensor>): void {
+  for (const t of scope.tensors) {
+    if (t._scope !== scope || t.isDisposed) continue;
+    if (kept.has(t)) adoptIntoParent(t, scope.parent);
+    else t.dispose();
+  }
+  scope.tensors.length = 0;
+}
+
+/** Exempts tensors from disposal by the scopes they were made in (module parameters, optimizer state). */
+export function keep<T>(x: T): T {
+  const found = new Set<Tensor>();
+  collectTensors(x, found, isTensorFn);
+  for (const t of found) {
+    if (t._scope !== null && !t.isDisposed) {
+      t._scope = null;
+      registry.register(t, { backend: t.backend, handle: t._handle }, t);
+    }
+  }
+  return x;
+}
+
+/** @internal the innermost scope, as an opaque token (null outside any). */
+export function currentScope(): object | null {
+  return current;
+}
+
+/** True while inside `tidy()`. */
+export function inScope(): boolean {
+  return current !== null;
+}
+
+export interface MemoryInfo {
+  /** Tensors created and not yet disposed or collected. */
+  tensors: number;
+  /** Bytes of tensor storage alive on each backend that has been loaded. */
+  bytes: number;
+  backends: Record<string, { tensors: number; bytes: number }>;
+  /** Tensors created since the process started. */
+  created: number;
+}
+
+let backendsFn: () => Backend[] = () => [];
+/** @internal */
+export function _wireBackends(f: () => Backend[]): void {
+  backendsFn = f;
+}
+
+/** Live tensors and bytes (as `tf.memory()`): what a training loop must keep flat. */
+export function memory(): MemoryInfo {
+  const backends: MemoryInfo['backends'] = {};
+  let bytes = 0;
+  for (const b of backendsFn()) {
+    const s = b.stats();
+    backends[b.name] = s;
+    bytes += s.bytes;
+  }
+  return { tensors: liveTensors, bytes, backends, created };
+}

@@ -1,0 +1,145 @@
+// Test helpers: backends to run on, finite-difference gradient checks, cross-backend parity, approx equality.
+import assert from 'node:assert/strict';
+import * as st from '../src/index.js';
+import type { Tensor } from '../src/index.js';
+import { backendByName } from '../src/backends/registry.js';
+
+/** Backends under test: js always; native when the addon loads (required when STRATA_REQUIRE_NATIVE=1). */
+export function backends(): ('js' | 'native')[] {
+  const out: ('js' | 'native')[] = ['js'];
+  try {
+    backendByName('native');
+    out.push('native');
+  } catch (e) {
+    if (process.env.STRATA_REQUIRE_NATIVE === '1') throw e;
+  }
+  return out;
+}
+export const hasNative = (): boolean => backends().includes('native');
+
+/** Flat numbers of a tensor. */
+export function flat(t: Tensor): number[] {
+  return Array.from(t.data() as ArrayLike<number | bigint>, (v) => Number(v));
+}
+
+/** Asserts a tensor's values (nested array) within tolerance; NaN matches NaN. */
+export function assertClose(actual: Tensor | number[], expected: number[] | Tensor, tol: { atol?: number; rtol?: number } = {}, msg = ''): void {
+  const a = Array.isArray(actual) ? actual : flat(actual);
+  const e = Array.isArray(expected) ? (expected as number[]).flat(Infinity as 1) as number[] : flat(expected);
+  if (!Array.isArray(actual) && !Array.isArray(expected)) {
+    assert.deepEqual(actual.shape, (expected as Tensor).shape, `${msg} shape`);
+  }
+  assert.equal(a.length, e.length, `${msg}: length ${a.length} vs ${e.length}`);
+  const atol = tol.atol ?? 1e-5, rtol = tol.rtol ?? 1e-4;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(e[i]) && Number.isNaN(a[i])) continue;
+    if (e[i] === a[i]) continue;
+    const ok = Math.abs(a[i] - e[i]) <= atol + rtol * Math.abs(e[i]);
+    if (!ok) assert.fail(`${msg} element ${i}: got ${a[i]}, expected ${e[i]} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/** A deterministic float64 tensor with values away from kinks (|x| in [0.2, 1.2], random sign). */
+export function smooth(shape: number[], seed = 1, backend: 'js' | 'native' = 'js', opts: { positive?: boolean } = {}): Tensor {
+  const g = new st.Generator(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const m = 0.2 + g.random();
+    v[i] = opts.positive || g.random() < 0.5 ? m : -m;
+  }
+  return st.tensor(v, { shape, dtype: 'float64', backend });
+}
+
+/**
+ * Finite-difference check of every input's gradient in float64: compares autograd's gradient of
+ * L = Σ w·f(inputs) (w a fixed random projection) with central differences.
+ */
+export function gradcheck(
+  f: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[],
+  opts: { eps?: number; atol?: number; rtol?: number; name?: string } = {},
+): void {
+  const eps = opts.eps ?? 1e-6, atol = opts.atol ?? 1e-5, rtol = opts.rtol ?? 1e-4;
+  const name = opts.name ?? 'gradcheck';
+  for (const x of inputs) assert.equal(x.dtype, 'float64', `${name}: gradcheck needs float64 inputs`);
+  const leaves = inputs.map((x) => x.detach().requiresGrad_());
+  const outs0 = [f(...leaves)].flat();
+  const g = new st.Generator(12345);
+  const weights = outs0.map((o) => {
+    const n = o.numel;
+    const w = new Float64Array(n);
+    for (let i = 0; i < n; i++) w[i] = g.random() * 2 - 1;
+    return st.tensor(w, { shape: o.shape.slice(), dtype: 'float64', backend: o.backend });
+  });
+  const loss = (outs: Tensor[]) => outs.reduce((acc: Tensor | null, o, i) => {
+    const term = o.dtype === 'float64' ? o.mul(weights[i]).sum() : null;
+    return term === null ? acc : acc === null ? term : acc.add(term);
+  }, null)!;
+  loss(outs0).backward();
+  const analytic = leaves.map((l) => (l.grad ? flat(l.grad) : new Array(l.numel).fill(0)));
+  st.noGrad(() => {
+    inputs.forEach((x, k) => {
+      const base = flat(x);
+      for (let i = 0; i < base.length; i++) {
+        const evalAt = (delta: number) => {
+          const v = base.slice();
+          v[i] += delta;
+          const xs = inputs.map((y, j) => (j === k ? st.tensor(Float64Array.from(v), { shape: x.shape.slice(), dtype: 'float64', backend: x.backend }) : y));
+          return loss([f(...xs)].flat()).item();
+        };
+        const numeric = (evalAt(eps) - evalAt(-eps)) / (2 * eps);
+        const a = analytic[k][i];
+        if (!(Math.abs(a - numeric) <= atol + rtol * Math.abs(numeric))) {
+          assert.fail(`${name}: d/d input${k}[${i}] analytic ${a} vs numeric ${numeric}`);
+        }
+      }
+    });
+  });
+}
+
+/**
+ * Runs f on the js and native backends with the same inputs (given as js tensors; any dtype) and
+ * compares outputs and, for float inputs, gradients of Σ w·f.
+ */
+export function parity(
+  f: (...xs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[],
+  opts: { atol?: number; rtol?: number; name?: string; grad?: boolean } = {},
+): void {
+  if (!hasNative()) return;
+  const name = opts.name ?? 'parity';
+  const results = (['js', 'native'] as const).map((be) => {
+    const xs = inputs.map((x) => {
+      const c = x.to(be).detach();
+      if (opts.grad !== false && (x.dtype === 'float32' || x.dtype === 'float64')) c.requiresGrad_();
+      return c;
+    });
+    const outs = [f(...xs)].flat();
+    const floats = outs.filter((o) => o.dtype === 'float32' || o.dtype === 'float64');
+    if (opts.grad !== false && floats.some((o) => o.requiresGrad)) {
+      const g = new st.Generator(7);
+      let total: Tensor | null = null;
+      for (const o of floats) {
+        if (!o.requiresGrad) continue;
+        const w = new Float64Array(o.numel).map(() => g.random() * 2 - 1);
+        const term = o.mul(st.tensor(w, { shape: o.shape.slice(), dtype: o.dtype, backend: be })).sum();
+        total = total ? total.add(term) : term;
+      }
+      total!.backward();
+    }
+    return { outs: outs.map((o) => ({ shape: o.shape.slice(), dtype: o.dtype, v: flat(o) })), grads: xs.map((x) => (x.grad ? flat(x.grad) : null)) };
+  });
+  const [js, nat] = results;
+  assert.equal(js.outs.length, nat.outs.length, `${name}: number of outputs`);
+  js.outs.forEach((o, i) => {
+    assert.deepEqual(nat.outs[i].shape, o.shape, `${name}: output ${i} shape`);
+    assert.equal(nat.outs[i].dtype, o.dtype, `${name}: output ${i} dtype`);
+    assertClose(nat.outs[i].v, o.v, opts, `${name}: output ${i} (native vs js)`);
+  });
+  js.grads.forEach((g, i) => {
+    const n = nat.grads[i];
+    assert.equal(n === null, g === null, `${name}: input ${i} gradient presence`);
+    if (g && n) assertClose(n, g, opts, `${name}: grad of input ${i} (native vs js)`);
+  });
+}
+
+export { st };
