@@ -50,7 +50,8 @@ export function makeNativeBackend(addon: Addon): Backend {
     name: 'native',
     info(): BackendInfo {
       const i = A.info() as { version: string; threads: number; parallel: string; cuda: boolean };
-      return { name: 'native', atenVersion: i.version, threads: i.threads, detail: i.parallel.split('\n').slice(0, 3).join('; ') };
+      const par = /ATen parallel backend: (\S+)/.exec(i.parallel)?.[1] ?? 'unknown';
+      return { name: 'native', atenVersion: i.version, threads: i.threads, detail: `ATen CPU kernels, ${par} thread pool${i.cuda ? ', CUDA available' : ''}` };
     },
     setNumThreads(n: number) {
       call('setNumThreads', n);

@@ -1,0 +1,49 @@
+// The `strata` command line: a thin layer over the public API.
+import { StrataError } from '../tensor/errors.js';
+import { info } from '../info.js';
+
+const USAGE = `usage: strata <command> [options]
+
+commands:
+  info        version, backend, libtorch/ATen version and thread count
+`;
+
+/** Runs a CLI command; returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'info':
+        return cmdInfo(rest);
+      case undefined: case '-h': case '--help': case 'help':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        process.stderr.write(`strata: unknown command '${cmd}'\n${USAGE}`);
+        return 2;
+    }
+  } catch (e) {
+    if (e instanceof StrataError) {
+      process.stderr.write(`strata ${cmd}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function cmdInfo(args: string[]): number {
+  const i = info();
+  if (args.includes('--json')) {
+    process.stdout.write(JSON.stringify(i, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [
+    `strata ${i.version}`,
+    `backend: ${i.backend.name}${i.backend.detail ? ` (${i.backend.detail.split(';')[0]})` : ''}`,
+    `libtorch/ATen: ${i.backend.atenVersion ?? 'not in use (js backend)'}`,
+    `threads: ${i.backend.threads}`,
+    `node: ${i.node}`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
