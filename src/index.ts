@@ -13,3 +13,7 @@ export type { Backend, BackendName, BackendInfo } from './backends/backend.js';
 export { setBackend, getBackend, backendByName } from './backends/registry.js';
 export * from './ops/index.js';
 export { VERSION, info, setNumThreads, getNumThreads } from './info.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as models from './models/index.js';
+export * as train from './train/index.js';

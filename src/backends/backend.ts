@@ -159,4 +159,25 @@ export interface Backend {
   embeddingBackward(g: T, indices: T, numWeights: number, paddingIdx: number): H;
   /** 1 with probability p, else 0, from a generator seeded with `seed` (deterministic per backend). */
   bernoulli(shape: Shape, p: number, dtype: DType, seed: number): H;
+
+  // ---- optimizer steps: in place on the parameter and its state, all of one shape and dtype
+  /** One Adam (decoupled: AdamW) step as torch.optim's single-tensor implementation. */
+  adamStep(p: T, g: T, m: T, v: T, vMax: T | null, o: AdamStepOptions): void;
+  /** One SGD step; `buf` is the momentum buffer (null without momentum). */
+  sgdStep(p: T, g: T, buf: T | null, o: SgdStepOptions): void;
+}
+
+export interface AdamStepOptions {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
+  /** AdamW: decay the weights directly instead of adding to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count (for bias correction). */
+  step: number;
+  maximize: boolean;
+}
+export interface SgdStepOptions {
+  lr: number; momentum: number; dampening: number; nesterov: boolean; weightDecay: number;
+  /** The first step initialises the momentum buffer to the gradient. */
+  firstStep: boolean;
+  maximize: boolean;
 }

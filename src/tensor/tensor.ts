@@ -35,6 +35,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that produced this tensor, for autograd; null for leaves. */
   gradFn: Node | null = null;
+  /** Set on module parameters (see nn.Parameter): modules find their parameters by it. */
+  isParameter = false;
   /** @internal */ _handle: Handle;
   /** @internal */ _version: VersionCounter;
   /** @internal */ _isView: boolean;

@@ -8,6 +8,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import * as ew from './elementwise.js';
 import * as la from './linalg.js';
 import * as rd from './reduce.js';
+import * as opt from './optim.js';
 import * as rnd from './random.js';
 import * as sh from './shape.js';
 import { fresh, fromCanonical, release, stats, storeFor, toCanonical, values, type JsHandle } from './storage.js';
@@ -98,4 +99,7 @@ export const jsBackend: Backend = {
   nllLossBackward: () => todo('nllLossBackward'),
   embeddingBackward: () => todo('embeddingBackward'),
   bernoulli: rnd.bernoulli,
+
+  adamStep: opt.adamStep,
+  sgdStep: opt.sgdStep,
 };

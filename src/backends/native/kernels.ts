@@ -149,6 +149,11 @@ export function makeNativeBackend(addon: Addon): Backend {
       call('nllLossBackward', s(g), s(logp), s(target), os(weight), REDUCTION_CODE[reduction], ignoreIndex, s(totalWeight)),
     embeddingBackward: (g, indices, numWeights, paddingIdx) => call('embeddingBackward', s(g), s(indices), numWeights, paddingIdx),
     bernoulli: (shape, p, dtype, seed) => call('bernoulli', shape, p, DTYPE_CODE[dtype], seed),
+
+    adamStep: (p, g, m, v, vMax, o) =>
+      call('adamStep', s(p), s(g), s(m), s(v), os(vMax), o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled, o.step, o.maximize),
+    sgdStep: (p, g, buf, o) =>
+      call('sgdStep', s(p), s(g), os(buf), o.lr, o.momentum, o.dampening, o.nesterov, o.weightDecay, o.firstStep, o.maximize),
   };
   return b;
 }

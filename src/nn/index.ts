@@ -1,0 +1,14 @@
+// nn: modules, layers, initialisers and the functional API.
+export { Module, Parameter } from './module.js';
+export type { ForwardHook, LoadResult } from './module.js';
+export * as init from './init.js';
+export * as functional from './functional.js';
+export { Linear, Identity, Flatten, Unflatten } from './layers/linear.js';
+export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './layers/conv.js';
+export type { ConvLayerOptions, ConvTransposeLayerOptions } from './layers/conv.js';
+export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d } from './layers/pool.js';
+export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './layers/norm.js';
+export { ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout } from './layers/activation.js';
+export { Embedding } from './layers/embedding.js';
+export { Sequential, ModuleList, ModuleDict } from './layers/container.js';
+export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss } from './layers/loss.js';

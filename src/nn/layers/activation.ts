@@ -1,0 +1,55 @@
+// Activation, softmax and dropout layers.
+import type { Tensor } from '../../tensor/tensor.js';
+import { StrataError } from '../../tensor/errors.js';
+import { Module } from '../module.js';
+import * as F from '../../ops/index.js';
+
+export class ReLU extends Module {
+  forward(x: Tensor): Tensor { return F.relu(x); }
+}
+export class LeakyReLU extends Module {
+  constructor(readonly negativeSlope = 0.01) { super(); }
+  forward(x: Tensor): Tensor { return F.leakyRelu(x, this.negativeSlope); }
+  override extraRepr(): string { return `negativeSlope=${this.negativeSlope}`; }
+}
+export class ELU extends Module {
+  constructor(readonly alpha = 1) { super(); }
+  forward(x: Tensor): Tensor { return F.elu(x, this.alpha); }
+}
+export class GELU extends Module {
+  constructor(readonly approximate: 'none' | 'tanh' = 'none') { super(); }
+  forward(x: Tensor): Tensor { return F.gelu(x, this.approximate); }
+}
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor { return F.silu(x); }
+}
+export class Sigmoid extends Module {
+  forward(x: Tensor): Tensor { return F.sigmoid(x); }
+}
+export class Tanh extends Module {
+  forward(x: Tensor): Tensor { return F.tanh(x); }
+}
+export class Softplus extends Module {
+  constructor(readonly beta = 1, readonly threshold = 20) { super(); }
+  forward(x: Tensor): Tensor { return F.softplus(x, this.beta, this.threshold); }
+}
+export class Softmax extends Module {
+  constructor(readonly dim = -1) { super(); }
+  forward(x: Tensor): Tensor { return F.softmax(x, this.dim); }
+}
+export class LogSoftmax extends Module {
+  constructor(readonly dim = -1) { super(); }
+  forward(x: Tensor): Tensor { return F.logSoftmax(x, this.dim); }
+}
+
+/** Zeroes elements with probability p during training, scaling the rest by 1/(1−p). */
+export class Dropout extends Module {
+  constructor(readonly p = 0.5) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new StrataError('Dropout', `probability must be in [0, 1], got ${p}`);
+  }
+  forward(x: Tensor): Tensor {
+    return F.dropout(x, this.p, this.training);
+  }
+  override extraRepr(): string { return `p=${this.p}`; }
+}

@@ -1,0 +1,119 @@
+// Normalisation layers: BatchNorm1d/2d (running statistics), LayerNorm, GroupNorm.
+import type { Tensor } from '../../tensor/tensor.js';
+import { StrataError, fmtShape } from '../../tensor/errors.js';
+import { Module, Parameter } from '../module.js';
+import * as F from '../../ops/index.js';
+import type { DType } from '../../tensor/dtype.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** Weight of the new batch statistic in the running average; null for a cumulative average. */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+  dtype?: DType;
+}
+
+abstract class BatchNormBase extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  declare runningMean: Tensor | null;
+  declare runningVar: Tensor | null;
+  declare numBatchesTracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number | null;
+  constructor(readonly numFeatures: number, opts: BatchNormOptions, private readonly dims: number[], private readonly name: string) {
+    super();
+    const dtype = opts.dtype ?? 'float32';
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
+    const affine = opts.affine ?? true;
+    this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
+    this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
+    if (opts.trackRunningStats ?? true) {
+      this.registerBuffer('runningMean', F.zeros([numFeatures], { dtype }));
+      this.registerBuffer('runningVar', F.ones([numFeatures], { dtype }));
+      this.registerBuffer('numBatchesTracked', F.zeros([], { dtype: 'int64' }));
+    } else {
+      this.registerBuffer('runningMean', null);
+      this.registerBuffer('runningVar', null);
+      this.registerBuffer('numBatchesTracked', null);
+    }
+  }
+  forward(x: Tensor): Tensor {
+    if (!this.dims.includes(x.ndim)) {
+      throw new StrataError(this.name, `expected a ${this.dims.join(' or ')}-D input, got shape ${fmtShape(x.shape)}`);
+    }
+    const useBatchStats = this.training || !this.runningMean;
+    let momentum = this.momentum ?? 0;
+    if (this.training && this.numBatchesTracked) {
+      const n = this.numBatchesTracked;
+      noGrad(() => n.add_(1));
+      if (this.momentum === null) momentum = 1 / n.item();
+    }
+    return F.batchNorm(x, {
+      weight: this.weight, bias: this.bias,
+      runningMean: this.runningMean,
+      runningVar: this.runningVar,
+      training: useBatchStats, momentum, eps: this.eps,
+    });
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}`;
+  }
+}
+
+/** Batch normalisation over [N, C] or [N, C, L] (Ioffe & Szegedy, 2015). */
+export class BatchNorm1d extends BatchNormBase {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts, [2, 3], 'BatchNorm1d');
+  }
+}
+/** Batch normalisation over [N, C, H, W]. */
+export class BatchNorm2d extends BatchNormBase {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts, [4], 'BatchNorm2d');
+  }
+}
+
+/** Normalises over the trailing normalizedShape dims (Ba et al., 2016). */
+export class LayerNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  readonly normalizedShape: number[];
+  constructor(normalizedShape: number | readonly number[], readonly opts: { eps?: number; elementwiseAffine?: boolean; bias?: boolean; dtype?: DType } = {}) {
+    super();
+    this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : normalizedShape.slice();
+    const affine = opts.elementwiseAffine ?? true;
+    const dtype = opts.dtype ?? 'float32';
+    this.weight = affine ? Parameter(F.ones(this.normalizedShape, { dtype })) : null;
+    this.bias = affine && (opts.bias ?? true) ? Parameter(F.zeros(this.normalizedShape, { dtype })) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return F.layerNorm(x, this.normalizedShape, this.weight, this.bias, this.opts.eps ?? 1e-5);
+  }
+  override extraRepr(): string {
+    return `[${this.normalizedShape}], eps=${this.opts.eps ?? 1e-5}`;
+  }
+}
+
+/** Normalises groups of channels of [N, C, *] (Wu & He, 2018). */
+export class GroupNorm extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  constructor(readonly numGroups: number, readonly numChannels: number, readonly opts: { eps?: number; affine?: boolean; dtype?: DType } = {}) {
+    super();
+    if (numChannels % numGroups !== 0) throw new StrataError('GroupNorm', `numChannels (${numChannels}) must be divisible by numGroups (${numGroups})`);
+    const affine = opts.affine ?? true;
+    const dtype = opts.dtype ?? 'float32';
+    this.weight = affine ? Parameter(F.ones([numChannels], { dtype })) : null;
+    this.bias = affine ? Parameter(F.zeros([numChannels], { dtype })) : null;
+  }
+  forward(x: Tensor): Tensor {
+    return F.groupNorm(x, this.numGroups, this.weight, this.bias, this.opts.eps ?? 1e-5);
+  }
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}`;
+  }
+}

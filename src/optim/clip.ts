@@ -1,0 +1,33 @@
+// Gradient clipping by total norm and by value (torch.nn.utils.clip_grad_norm_ / clip_grad_value_).
+import { noGrad } from '../autograd/grad-mode.js';
+import { StrataError } from '../tensor/errors.js';
+import { tidy } from '../tensor/memory.js';
+import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * Scales all gradients so their joint p-norm is at most maxNorm; returns the norm before clipping.
+ * With errorIfNonfinite, a NaN or infinite norm throws instead of producing NaN parameters.
+ */
+export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, normType = 2, errorIfNonfinite = false): number {
+  const grads = [...params].map((p) => p.grad).filter((g): g is Tensor => g !== null);
+  if (grads.length === 0) return 0;
+  const total = noGrad(() => tidy(() => {
+    if (normType === Infinity) return Math.max(...grads.map((g) => g.abs().amax().item()));
+    let acc = 0;
+    for (const g of grads) acc += g.abs().pow(normType).sum().item();
+    return Math.pow(acc, 1 / normType);
+  }));
+  if (errorIfNonfinite && !Number.isFinite(total)) {
+    throw new StrataError('clipGradNorm_', `the total norm of order ${normType} of the gradients is ${total}; the loss has probably diverged`);
+  }
+  const coef = maxNorm / (total + 1e-6);
+  if (coef < 1) noGrad(() => { for (const g of grads) g.mul_(coef); });
+  return total;
+}
+
+/** Clamps every gradient element to [−clipValue, clipValue]. */
+export function clipGradValue_(params: Iterable<Tensor>, clipValue: number): void {
+  noGrad(() => tidy(() => {
+    for (const p of params) if (p.grad) p.grad.copy_(p.grad.clamp(-clipValue, clipValue));
+  }));
+}

@@ -1,0 +1,240 @@
+// Learning-rate schedulers: step, multi-step, exponential, cosine (with warm-up), one-cycle, reduce-on-plateau.
+import { StrataError } from '../tensor/errors.js';
+import type { GroupBase, Optimizer } from './optimizer.js';
+
+/** A scheduler's saveable state. */
+export type SchedulerState = Record<string, unknown>;
+
+/** Base of epoch/step schedulers: `step()` advances and sets each group's lr to lrAt(baseLr, t). */
+export abstract class LRScheduler {
+  readonly baseLrs: number[];
+  /** Number of step() calls so far. */
+  lastEpoch = 0;
+  constructor(readonly optimizer: Optimizer<GroupBase>) {
+    this.baseLrs = optimizer.paramGroups.map((g) => (g as { initialLr?: number }).initialLr ?? g.lr);
+    optimizer.paramGroups.forEach((g, i) => ((g as { initialLr?: number }).initialLr = this.baseLrs[i]));
+    // NOTE: subclasses call apply() at the end of their constructors: their fields are not set yet here.
+  }
+  protected abstract lrAt(baseLr: number, t: number): number;
+  step(): void {
+    this.lastEpoch++;
+    this.apply();
+  }
+  protected apply(): void {
+    this.optimizer.paramGroups.forEach((g, i) => (g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch)));
+  }
+  /** The current learning rates, one per group. */
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+  stateDict(): SchedulerState {
+    return { lastEpoch: this.lastEpoch, baseLrs: this.baseLrs.slice() };
+  }
+  loadStateDict(s: SchedulerState): void {
+    this.lastEpoch = Number(s.lastEpoch);
+    this.apply();
+  }
+}
+
+/** lr·gamma^⌊t/stepSize⌋. */
+export class StepLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly stepSize: number, readonly gamma = 0.1) {
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    return base * Math.pow(this.gamma, Math.floor(t / this.stepSize));
+  }
+}
+
+/** lr·gamma^(number of milestones reached). */
+export class MultiStepLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly milestones: readonly number[], readonly gamma = 0.1) {
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    return base * Math.pow(this.gamma, this.milestones.filter((m) => m <= t).length);
+  }
+}
+
+/** lr·gamma^t. */
+export class ExponentialLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly gamma: number) {
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    return base * Math.pow(this.gamma, t);
+  }
+}
+
+/** Linear interpolation of the factor from startFactor to endFactor over totalIters. */
+export class LinearLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly startFactor = 1 / 3, readonly endFactor = 1, readonly totalIters = 5) {
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    const f = this.startFactor + (this.endFactor - this.startFactor) * Math.min(t, this.totalIters) / this.totalIters;
+    return base * f;
+  }
+}
+
+/** etaMin + (lr − etaMin)·(1 + cos(π·t/tMax))/2 (Loshchilov & Hutter, 2017, without restarts). */
+export class CosineAnnealingLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly tMax: number, readonly etaMin = 0) {
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    return this.etaMin + (base - this.etaMin) * (1 + Math.cos(Math.PI * Math.min(t, this.tMax) / this.tMax)) / 2;
+  }
+}
+
+/**
+ * Linear warm-up from warmupStartFactor·lr to lr over warmupSteps, then cosine decay to minLr at
+ * totalSteps (the schedule Transformers are usually trained with). Step it once per batch.
+ */
+export class CosineWithWarmup extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly warmupSteps: number, readonly totalSteps: number, readonly minLr = 0, readonly warmupStartFactor = 0) {
+    if (totalSteps <= warmupSteps) throw new StrataError('CosineWithWarmup', `totalSteps (${totalSteps}) must exceed warmupSteps (${warmupSteps})`);
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    if (t < this.warmupSteps) return base * (this.warmupStartFactor + (1 - this.warmupStartFactor) * t / this.warmupSteps);
+    const p = Math.min(1, (t - this.warmupSteps) / (this.totalSteps - this.warmupSteps));
+    return this.minLr + (base - this.minLr) * (1 + Math.cos(Math.PI * p)) / 2;
+  }
+}
+
+export interface OneCycleOptions {
+  pctStart?: number;
+  annealStrategy?: 'cos' | 'linear';
+  divFactor?: number;
+  finalDivFactor?: number;
+  threePhase?: boolean;
+  /** Cycle SGD momentum or Adam's beta1 inversely to the lr, between base and max momentum. */
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
+}
+
+/** Smith & Topin (2019): lr rises to maxLr then anneals far below the start; step it once per batch. */
+export class OneCycleLR extends LRScheduler {
+  private readonly phases: { end: number; lr: [string, string]; mom: [string, string] }[];
+  private readonly o: Required<OneCycleOptions>;
+  constructor(opt: Optimizer<GroupBase>, readonly maxLr: number, readonly totalSteps: number, opts: OneCycleOptions = {}) {
+    const o: Required<OneCycleOptions> = {
+      pctStart: 0.3, annealStrategy: 'cos', divFactor: 25, finalDivFactor: 1e4, threePhase: false,
+      cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, ...opts,
+    };
+    for (const g of opt.paramGroups) (g as { initialLr?: number }).initialLr = maxLr / o.divFactor;
+    super(opt);
+    this.o = o;
+    const up = o.pctStart * totalSteps - 1;
+    this.phases = o.threePhase
+      ? [
+        { end: up, lr: ['initial', 'max'], mom: ['max', 'base'] },
+        { end: 2 * o.pctStart * totalSteps - 2, lr: ['max', 'initial'], mom: ['base', 'max'] },
+        { end: totalSteps - 1, lr: ['initial', 'min'], mom: ['max', 'max'] },
+      ]
+      : [
+        { end: up, lr: ['initial', 'max'], mom: ['max', 'base'] },
+        { end: totalSteps - 1, lr: ['max', 'min'], mom: ['base', 'max'] },
+      ];
+    this.apply();
+  }
+  private anneal(start: number, end: number, pct: number): number {
+    return this.o.annealStrategy === 'cos' ? end + (start - end) / 2 * (Math.cos(Math.PI * pct) + 1) : (end - start) * pct + start;
+  }
+  private at(t: number): { lr: number; mom: number } {
+    const init = this.maxLr / this.o.divFactor;
+    const vals: Record<string, number> = { initial: init, max: this.maxLr, min: init / this.o.finalDivFactor };
+    const moms: Record<string, number> = { base: this.o.baseMomentum, max: this.o.maxMomentum };
+    let start = 0;
+    for (let i = 0; i < this.phases.length; i++) {
+      const ph = this.phases[i];
+      if (t <= ph.end || i === this.phases.length - 1) {
+        const pct = (t - start) / (ph.end - start);
+        return { lr: this.anneal(vals[ph.lr[0]], vals[ph.lr[1]], pct), mom: this.anneal(moms[ph.mom[0]], moms[ph.mom[1]], pct) };
+      }
+      start = ph.end;
+    }
+    return { lr: vals.min, mom: moms.max };
+  }
+  protected lrAt(): number {
+    return 0;
+  }
+  protected override apply(): void {
+    if (!this.phases) return;
+    if (this.lastEpoch > this.totalSteps) throw new StrataError('OneCycleLR', `stepped ${this.lastEpoch} times, past totalSteps=${this.totalSteps}`);
+    const { lr, mom } = this.at(this.lastEpoch);
+    for (const g of this.optimizer.paramGroups) {
+      g.lr = lr;
+      if (!this.o.cycleMomentum) continue;
+      const gg = g as unknown as { betas?: [number, number]; momentum?: number };
+      if (gg.betas) gg.betas = [mom, gg.betas[1]];
+      else if (gg.momentum !== undefined) gg.momentum = mom;
+    }
+  }
+}
+
+export interface PlateauOptions {
+  mode?: 'min' | 'max';
+  factor?: number;
+  patience?: number;
+  threshold?: number;
+  thresholdMode?: 'rel' | 'abs';
+  cooldown?: number;
+  minLr?: number;
+  eps?: number;
+}
+
+/** Multiplies the lr by factor when a metric stops improving for `patience` epochs; step(metric). */
+export class ReduceLROnPlateau {
+  private best: number;
+  private badEpochs = 0;
+  private cooldownLeft = 0;
+  private readonly o: Required<PlateauOptions>;
+  constructor(readonly optimizer: Optimizer<GroupBase>, opts: PlateauOptions = {}) {
+    this.o = { mode: 'min', factor: 0.1, patience: 10, threshold: 1e-4, thresholdMode: 'rel', cooldown: 0, minLr: 0, eps: 1e-8, ...opts };
+    if (this.o.factor >= 1) throw new StrataError('ReduceLROnPlateau', `factor must be < 1, got ${this.o.factor}`);
+    this.best = this.o.mode === 'min' ? Infinity : -Infinity;
+  }
+  private better(a: number, best: number): boolean {
+    const { mode, thresholdMode, threshold } = this.o;
+    if (mode === 'min') return thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;
+    return thresholdMode === 'rel' ? a > best * (1 + threshold) : a > best + threshold;
+  }
+  step(metric: number): void {
+    if (this.better(metric, this.best)) {
+      this.best = metric;
+      this.badEpochs = 0;
+    } else this.badEpochs++;
+    if (this.cooldownLeft > 0) {
+      this.cooldownLeft--;
+      this.badEpochs = 0;
+    }
+    if (this.badEpochs > this.o.patience) {
+      for (const g of this.optimizer.paramGroups) {
+        const next = Math.max(g.lr * this.o.factor, this.o.minLr);
+        if (g.lr - next > this.o.eps) g.lr = next;
+      }
+      this.cooldownLeft = this.o.cooldown;
+      this.badEpochs = 0;
+    }
+  }
+  getLastLr(): number[] {
+    return this.optimizer.paramGroups.map((g) => g.lr);
+  }
+  stateDict(): SchedulerState {
+    return { best: this.best, badEpochs: this.badEpochs, cooldownLeft: this.cooldownLeft };
+  }
+  loadStateDict(s: SchedulerState): void {
+    this.best = Number(s.best);
+    this.badEpochs = Number(s.badEpochs);
+    this.cooldownLeft = Number(s.cooldownLeft);
+  }
+}
