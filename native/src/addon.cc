@@ -13,6 +13,19 @@ SlotTable& slots() {
   return table;
 }
 
+// NOTE: napi_adjust_external_memory costs about a microsecond, as much as a small kernel; the GC only
+// needs the pressure roughly, so it is told in steps of kAdjustStep bytes.
+static constexpr int64_t kAdjustStep = 4 << 20;
+static int64_t pending_adjust = 0;
+static void account(napi_env env, int64_t delta) {
+  pending_adjust += delta;
+  if (pending_adjust >= kAdjustStep || pending_adjust <= -kAdjustStep) {
+    int64_t adjusted;
+    napi_adjust_external_memory(env, pending_adjust, &adjusted);
+    pending_adjust = 0;
+  }
+}
+
 int32_t put(napi_env env, at::Tensor t) {
   SlotTable& s = slots();
   int64_t bytes = 0;
@@ -31,8 +44,7 @@ int32_t put(napi_env env, at::Tensor t) {
   s.live++;
   if (bytes) {
     s.live_bytes += bytes;
-    int64_t adjusted;
-    napi_adjust_external_memory(env, bytes, &adjusted);
+    account(env, bytes);
   }
   return id;
 }
@@ -43,8 +55,7 @@ void release(napi_env env, int32_t id) {
   s.tensors[id].reset();
   if (s.bytes[id]) {
     s.live_bytes -= s.bytes[id];
-    int64_t adjusted;
-    napi_adjust_external_memory(env, -s.bytes[id], &adjusted);
+    account(env, -s.bytes[id]);
     s.bytes[id] = 0;
   }
   s.live--;

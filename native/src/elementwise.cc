@@ -1,6 +1,8 @@
 // Elementwise kernels: unary math, broadcasting binary ops, where, clamp, activations and their gradients.
 #include "common.h"
 
+#include <cmath>
+
 namespace strata {
 
 // NOTE: the order of these names is the op code the TS side passes; it reads them from the addon.
@@ -72,12 +74,62 @@ static at::Tensor binary_op(int64_t code, const at::Tensor& x, const at::Tensor&
 // unary(code, x, outDtype)
 STRATA_KERNEL(unary) { return a.ret(as_dtype(unary_op(a.i64(0), a.tensor(1)), a.dtype(2))); }
 
+// A JS number as an at::Scalar with the category PyTorch would give it (integral when integer-valued).
+static at::Scalar number_scalar(double v) {
+  if (v == static_cast<double>(static_cast<int64_t>(v)) && std::abs(v) < 9.0e15) return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
+}
+
+// tensor ∘ number through ATen's Scalar overloads (creating a wrapped-number tensor costs more than the op)
+static bool binary_scalar(int64_t code, const at::Tensor& x, const at::Scalar& s, at::Tensor& r) {
+  switch (code) {
+    case 0: r = at::add(x, s); return true;
+    case 1: r = at::sub(x, s); return true;
+    case 2: r = at::mul(x, s); return true;
+    case 3: r = at::div(x, s); return true;
+    case 4: r = at::pow(x, s); return true;
+    case 7: r = at::remainder(x, s); return true;
+    case 8: r = at::div(x, s, "floor"); return true;
+    case 10: r = at::eq(x, s); return true;
+    case 11: r = at::ne(x, s); return true;
+    case 12: r = at::lt(x, s); return true;
+    case 13: r = at::le(x, s); return true;
+    case 14: r = at::gt(x, s); return true;
+    case 15: r = at::ge(x, s); return true;
+  }
+  return false;
+}
+
+// number ∘ tensor
+static bool scalar_binary(int64_t code, const at::Scalar& s, const at::Tensor& y, at::Tensor& r) {
+  switch (code) {
+    case 0: r = at::add(y, s); return true;
+    case 1: r = at::rsub(y, s); return true;
+    case 2: r = at::mul(y, s); return true;
+    case 4: r = at::pow(s, y); return true;
+    case 10: r = at::eq(y, s); return true;
+    case 11: r = at::ne(y, s); return true;
+    case 12: r = at::gt(y, s); return true;
+    case 13: r = at::ge(y, s); return true;
+    case 14: r = at::lt(y, s); return true;
+    case 15: r = at::le(y, s); return true;
+  }
+  return false;
+}
+
 // binary(code, aSlot, aNum, bSlot, bNum, outDtype)
 STRATA_KERNEL(binary) {
+  int64_t code = a.i64(0);
   at::ScalarType out = a.dtype(5);
-  at::Tensor x = operand(a, 1), y = operand(a, 3);
+  at::Scalar sa, sb;
+  at::Tensor ta, tb, r;
+  bool aIsT = a.scalar_or_tensor(1, sa, ta), bIsT = a.scalar_or_tensor(3, sb, tb);
+  if (aIsT && !bIsT && binary_scalar(code, ta, number_scalar(sb.toDouble()), r)) return a.ret(as_dtype(r, out));
+  if (!aIsT && bIsT && scalar_binary(code, number_scalar(sa.toDouble()), tb, r)) return a.ret(as_dtype(r, out));
   // NOTE: two wrapped numbers would promote as scalars; the TS side never sends two.
-  return a.ret(as_dtype(binary_op(a.i64(0), x, y), out));
+  at::Tensor x = aIsT ? ta : wrapped_scalar(sa.toDouble());
+  at::Tensor y = bIsT ? tb : wrapped_scalar(sb.toDouble());
+  return a.ret(as_dtype(binary_op(code, x, y), out));
 }
 
 // where(cond, aSlot, aNum, bSlot, bNum, outDtype)

@@ -1,6 +1,8 @@
 // Elementwise arithmetic, math functions, comparisons, where/maskedFill and clamp, with their backward rules.
 import type { BinaryOp, UnaryOp } from '../backends/backend.js';
-import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
+import { defineOp, record, type BackwardCtx, type OpDef } from '../autograd/graph.js';
+import { isGradEnabled } from '../autograd/grad-mode.js';
+import type { Backend } from '../backends/backend.js';
 import { isFloating, promoteTypes, promoteWithScalar, type DType } from '../tensor/dtype.js';
 import { StrataError } from '../tensor/errors.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
@@ -24,18 +26,16 @@ function operands(ctx: BackwardCtx<BinAttrs>): [TS, TS] {
   return [a, b];
 }
 
-function resultDtype(op: string, kind: Kind, a: TS, b: TS): { out: DType } {
-  const da = a instanceof Tensor ? a.dtype : null, db = b instanceof Tensor ? b.dtype : null;
+function resultDtype(op: string, kind: Kind, a: TS, b: TS): DType {
   let common: DType;
-  if (da && db) common = promoteTypes(da, db);
-  else if (da) common = promoteWithScalar(da, b as number);
-  else common = promoteWithScalar(db!, a as number);
-  if (kind === 'compare' || kind === 'logical') return { out: 'bool' };
-  if (kind === 'div' && !isFloating(common)) return { out: 'float32' };
+  if (a instanceof Tensor) common = b instanceof Tensor ? promoteTypes(a.dtype, b.dtype) : promoteWithScalar(a.dtype, b as number);
+  else common = promoteWithScalar((b as Tensor).dtype, a as number);
+  if (kind === 'compare' || kind === 'logical') return 'bool';
+  if (kind === 'div' && !isFloating(common)) return 'float32';
   if (common === 'bool' && kind === 'arith') {
     throw new StrataError(op, 'arithmetic on two bool tensors is not supported; convert one with .long() or .float()');
   }
-  return { out: common };
+  return common;
 }
 
 function checkOperand(op: string, name: string, v: unknown): void {
@@ -46,26 +46,45 @@ function checkOperand(op: string, name: string, v: unknown): void {
 }
 
 /** Runs a broadcasting binary kernel and records autograd (saving operands when `save`). */
-function binary(op: BinaryOp, name: string, kind: Kind, a: TS, b: TS, def: ReturnType<typeof defineOp<BinAttrs>> | null, save: boolean): Tensor {
-  checkOperand(name, 'input', a);
-  checkOperand(name, 'other', b);
-  if (typeof a === 'boolean') a = a ? 1 : 0;
-  if (typeof b === 'boolean') b = b ? 1 : 0;
-  if (!(a instanceof Tensor) && !(b instanceof Tensor)) throw new StrataError(name, 'at least one operand must be a Tensor');
-  const backend = backendOf(name, a, b);
-  const sa = a instanceof Tensor ? a.shape : [], sb = b instanceof Tensor ? b.shape : [];
-  const shape = shapesEqual(sa, sb) ? sa.slice() : broadcastShapes(name, sa, sb);
-  const { out: dtype } = resultDtype(name, kind, a, b);
+function binary(op: BinaryOp, name: string, kind: Kind, a: TS, b: TS, def: OpDef<BinAttrs> | null, save: boolean): Tensor {
+  // NOTE: this is the hottest path in the library (every small op); it avoids allocations it can.
+  const aT = a instanceof Tensor, bT = b instanceof Tensor;
+  if (!aT) a = scalarOperand(name, 'input', a);
+  if (!bT) b = scalarOperand(name, 'other', b);
+  let backend: Backend;
+  if (aT) {
+    const ta = a as Tensor;
+    ta.checkAlive(name);
+    backend = ta.backend;
+    if (bT) {
+      (b as Tensor).checkAlive(name);
+      if ((b as Tensor).backend !== backend) backendOf(name, a, b);
+    }
+  } else if (bT) {
+    (b as Tensor).checkAlive(name);
+    backend = (b as Tensor).backend;
+  } else throw new StrataError(name, 'at least one operand must be a Tensor');
+  const sa = aT ? (a as Tensor).shape : SCALAR_SHAPE, sb = bT ? (b as Tensor).shape : SCALAR_SHAPE;
+  const shape = !bT ? sa : !aT ? sb : shapesEqual(sa, sb) ? sa : broadcastShapes(name, sa, sb);
+  const dtype = resultDtype(name, kind, a, b);
   const out = wrap(backend, backend.binary(op, a, b, shape, dtype), shape, dtype);
-  if (def) {
+  if (def && isGradEnabled() && ((aT && (a as Tensor).requiresGrad) || (bT && (b as Tensor).requiresGrad))) {
     const saved: Tensor[] = [];
     if (save) {
-      if (a instanceof Tensor) saved.push(a);
-      if (b instanceof Tensor) saved.push(b);
+      if (aT) saved.push(a as Tensor);
+      if (bT) saved.push(b as Tensor);
     }
-    record(def, [a, b], out, saved, { a: a instanceof Tensor ? null : a, b: b instanceof Tensor ? null : b });
+    record(def, [a, b], out, saved, { a: aT ? null : (a as number), b: bT ? null : (b as number) });
   }
   return out;
+}
+
+const SCALAR_SHAPE: readonly number[] = [];
+
+function scalarOperand(op: string, name: string, v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  throw new StrataError(op, `expected ${name} to be a Tensor or a number, got ${describe(v)}`);
 }
 
 /** Reduces a broadcast gradient back to an operand's shape (null when the operand is a scalar). */

@@ -8,7 +8,8 @@ import { Tensor } from '../tensor/tensor.js';
 
 /** Wraps a kernel's result. Pass `viewOf` when the handle shares storage with that tensor. */
 export function wrap(backend: Backend, handle: Handle, shape: Shape, dtype: DType, viewOf?: Tensor): Tensor {
-  return new Tensor(backend, handle, shape.slice(), dtype, viewOf);
+  // NOTE: shapes are never mutated after a tensor is made, so tensors may share one shape array.
+  return new Tensor(backend, handle, shape, dtype, viewOf);
 }
 
 /** The backend all tensor operands share; throws naming the op when they differ. */
