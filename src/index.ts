@@ -17,3 +17,4 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as models from './models/index.js';
 export * as train from './train/index.js';
+export * as lab from './lab/index.js';

@@ -1,6 +1,6 @@
 // nn: modules, layers, initialisers and the functional API.
 export { Module, Parameter } from './module.js';
-export type { ForwardHook, LoadResult } from './module.js';
+export type { ForwardHook, ForwardPreHook, LoadResult } from './module.js';
 export * as init from './init.js';
 export * as functional from './functional.js';
 export { Linear, Identity, Flatten, Unflatten } from './layers/linear.js';

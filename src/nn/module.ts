@@ -19,6 +19,7 @@ export function Parameter(t: Tensor, requiresGrad = true): Tensor {
 }
 
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
+export type ForwardPreHook = (module: Module, inputs: unknown[]) => void;
 
 export interface LoadResult {
   missingKeys: string[];
@@ -40,6 +41,7 @@ export abstract class Module {
   training = true;
   private _buffers = new Map<string, { t: Tensor | null; persistent: boolean }>();
   private _hooks: ForwardHook[] = [];
+  private _preHooks: ForwardPreHook[] = [];
 
   abstract forward(...args: any[]): any;
 
@@ -51,23 +53,42 @@ export abstract class Module {
   /** Runs `hook(module, inputs, output)` after every forward; returns a function that removes it. */
   registerForwardHook(hook: ForwardHook): () => void {
     this._hooks.push(hook);
-    if (this._hooks.length === 1) {
+    this.installHookWrapper();
+    return () => {
+      this._hooks = this._hooks.filter((h) => h !== hook);
+      this.installHookWrapper();
+    };
+  }
+
+  /** Runs `hook(module, inputs)` before every forward; returns a function that removes it. */
+  registerForwardPreHook(hook: ForwardPreHook): () => void {
+    this._preHooks.push(hook);
+    this.installHookWrapper();
+    return () => {
+      this._preHooks = this._preHooks.filter((h) => h !== hook);
+      this.installHookWrapper();
+    };
+  }
+
+  // NOTE: the wrapper is an own property shadowing the prototype's forward only while hooked,
+  // so unhooked modules pay nothing.
+  private installHookWrapper(): void {
+    const hooked = this._hooks.length > 0 || this._preHooks.length > 0;
+    const has = Object.prototype.hasOwnProperty.call(this, 'forward');
+    if (hooked && !has) {
       const proto = Object.getPrototypeOf(this).forward as (...a: unknown[]) => unknown;
-      // NOTE: the wrapper is an own property shadowing the prototype's forward only while hooked,
-      // so unhooked modules pay nothing.
       Object.defineProperty(this, 'forward', {
         configurable: true, enumerable: false, writable: true,
         value: (...args: unknown[]) => {
+          for (const h of this._preHooks) h(this, args);
           const out = proto.apply(this, args);
           for (const h of this._hooks) h(this, args, out);
           return out;
         },
       });
+    } else if (!hooked && has) {
+      delete (this as { forward?: unknown }).forward;
     }
-    return () => {
-      this._hooks = this._hooks.filter((h) => h !== hook);
-      if (this._hooks.length === 0) delete (this as { forward?: unknown }).forward;
-    };
   }
 
   // ---- registration

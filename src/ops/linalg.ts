@@ -2,7 +2,8 @@
 import { defineOp, record } from '../autograd/graph.js';
 import { promoteTypes } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
-import { broadcastShapes } from '../tensor/shape.js';
+import { broadcastShapes, numel } from '../tensor/shape.js';
+import { reportMacs } from './observe.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
 import { reshape, transpose, unsqueeze } from './shape.js';
@@ -58,6 +59,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== b.dtype) throw new StrataError('matmul', `dtypes differ (${a.dtype} and ${b.dtype}); convert one with .to('${promoteTypes(a.dtype, b.dtype)}')`);
   const shape = matmulShape(a.shape, b.shape);
   const out = wrap(backend, backend.matmul(a, b, shape), shape, a.dtype);
+  reportMacs('matmul', numel(shape) * a.shape[a.ndim - 1]);
   record(matmulDef, [a, b], out, [a, b], undefined);
   return out;
 }
@@ -106,6 +108,7 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   if (x.dtype !== w.dtype || (b && b.dtype !== x.dtype)) throw new StrataError(op, `input, weight and bias must share a dtype, got ${x.dtype}, ${w.dtype}${b ? ', ' + b.dtype : ''}`);
   const shape = [...x.shape.slice(0, -1), w.shape[0]];
   const out = wrap(backend, backend.linear(x, w, b ?? null, shape), shape, x.dtype);
+  reportMacs('linear', numel(shape) * w.shape[1]);
   record(linearDef, b ? [x, w, b] : [x, w], out, [x, w], { hasBias: !!b });
   return out;
 }

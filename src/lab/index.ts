@@ -1,0 +1,3 @@
+// lab: comparing model structures on equal footing (parameters, multiply-adds, memory, latency).
+export { summary, formatSummary } from './summary.js';
+export type { Summary, LayerRow } from './summary.js';
