@@ -6,6 +6,7 @@ import type { Shape } from '../../tensor/shape.js';
 import { numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import * as ew from './elementwise.js';
+import * as ix from './indexing.js';
 import * as la from './linalg.js';
 import * as rd from './reduce.js';
 import * as opt from './optim.js';
@@ -72,10 +73,10 @@ export const jsBackend: Backend = {
   linear: la.linear,
 
   cat: sh.cat,
-  indexSelect: () => todo('indexSelect'),
-  gather: () => todo('gather'),
-  scatterAdd: () => todo('scatterAdd'),
-  indexAdd: () => todo('indexAdd'),
+  indexSelect: ix.indexSelect,
+  gather: ix.gather,
+  scatterAdd: ix.scatterAdd,
+  indexAdd: ix.indexAdd,
   flip: sh.flip,
   pad: sh.pad,
 
@@ -97,7 +98,7 @@ export const jsBackend: Backend = {
 
   nllLoss: () => todo('nllLoss'),
   nllLossBackward: () => todo('nllLossBackward'),
-  embeddingBackward: () => todo('embeddingBackward'),
+  embeddingBackward: ix.embeddingBackward,
   bernoulli: rnd.bernoulli,
 
   adamStep: opt.adamStep,
