@@ -101,6 +101,9 @@ export interface Backend {
   /** [values, int64 indices] of the k largest (or smallest) along dim. */
   topk(x: T, k: number, dim: number, largest: boolean, sorted: boolean): [H, H];
   sort(x: T, dim: number, descending: boolean): [H, H];
+  /** Gradient of max/min along dim, topk and sort: zeros of `shape` with g put at `indices` along dim
+   * (g and indices have `shape`'s rank when keepdim, else lack dim). ATen: value_selecting_reduction_backward. */
+  valueSelectingBackward(g: T, dim: number, indices: T, shape: Shape, keepdim: boolean): H;
   softmax(x: T, dim: number, log: boolean): H;
   /** Gradient of softmax (log=false, y=softmax(x)) or log-softmax (log=true, y=logSoftmax(x)). */
   softmaxBackward(g: T, y: T, dim: number, log: boolean): H;

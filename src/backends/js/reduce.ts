@@ -1,4 +1,5 @@
-// js kernels: reductions over any dims (sum, mean, prod, amax, amin, all, any, var, …), softmax, sorting.
+// js kernels: reductions over any dims (sum, mean, prod, amax, amin, all, any, var, logsumexp), max/min with
+// indices, cumsum, softmax, sorting and top-k, and the gradient of the value-selecting ones.
 import type { ReduceOp } from '../backend.js';
 import type { DType } from '../../tensor/dtype.js';
 import { numel, reducedShape } from '../../tensor/shape.js';
@@ -119,6 +120,164 @@ export function softmaxBackward(g: Tensor, y: Tensor, dim: number, log: boolean)
         for (let j = 0; j < n; j++) O[base + j * inner] = Y[base + j * inner] * (G[base + j * inner] - s);
       }
     }
+  }
+  return out;
+}
+
+/** Variance over dims: two passes per block (mean, then squared deviations) divided by max(0, N − correction). */
+export function variance(x: Tensor, dims: readonly number[], correction: number, keepdim: boolean): JsHandle {
+  const out = alloc(x.dtype, reducedShape(x.shape, dims, keepdim));
+  const { data, outer, len } = reduceLayout(x, dims);
+  const o = out.data;
+  const dof = Math.max(0, len - correction);
+  for (let i = 0; i < outer; i++) {
+    const base = i * len;
+    let m = 0;
+    for (let j = 0; j < len; j++) m += data[base + j];
+    m /= len;
+    let s = 0;
+    for (let j = 0; j < len; j++) {
+      const d = data[base + j] - m;
+      s += d * d;
+    }
+    o[i] = s / dof;
+  }
+  return out;
+}
+
+/**
+ * max/min along one dim with the index of the first extremum; NaN wins (its first occurrence),
+ * as in PyTorch. The dim must not be empty (the op layer checks).
+ */
+export function reduceWithIndex(op: 'max' | 'min', x: Tensor, dim: number, keepdim: boolean): [JsHandle, JsHandle] {
+  const shape = reducedShape(x.shape, [dim], keepdim);
+  const vals = alloc(x.dtype, shape), idx = alloc('int64', shape);
+  const { data, outer, len } = reduceLayout(x, [dim]);
+  const V = vals.data, I = idx.data;
+  for (let i = 0; i < outer; i++) {
+    const base = i * len;
+    let best = data[base], at = 0;
+    if (best === best) {
+      for (let j = 1; j < len; j++) {
+        const v = data[base + j];
+        if (v !== v) { best = v; at = j; break; }
+        if (op === 'max' ? v > best : v < best) { best = v; at = j; }
+      }
+    }
+    V[i] = best;
+    I[i] = at;
+  }
+  return [vals, idx];
+}
+
+/**
+ * log Σ exp(x) over dims, shifting by the block's maximum.
+ * NOTE: an infinite maximum is not subtracted (inf − inf would be NaN): a block holding +inf gives
+ * +inf and an all −inf (or empty) block gives −inf, as ATen's logsumexp does.
+ */
+export function logsumexp(x: Tensor, dims: readonly number[], keepdim: boolean): JsHandle {
+  const out = alloc(x.dtype, reducedShape(x.shape, dims, keepdim));
+  const { data, outer, len } = reduceLayout(x, dims);
+  const o = out.data;
+  for (let i = 0; i < outer; i++) {
+    const base = i * len;
+    let mx = -Infinity;
+    for (let j = 0; j < len; j++) {
+      const v = data[base + j];
+      if (v > mx || v !== v) mx = v;
+      if (v !== v) break;
+    }
+    if (mx === Infinity || mx === -Infinity) mx = 0;
+    let s = 0;
+    for (let j = 0; j < len; j++) s += Math.exp(data[base + j] - mx);
+    o[i] = Math.log(s) + mx;
+  }
+  return out;
+}
+
+/** Sizes of the dims before and after `dim` (as products) and the size of `dim` itself. */
+function around(shape: readonly number[], dim: number): { pre: number; n: number; post: number } {
+  let pre = 1, post = 1;
+  for (let d = 0; d < dim; d++) pre *= shape[d];
+  for (let d = dim + 1; d < shape.length; d++) post *= shape[d];
+  return { pre, n: shape.length ? shape[dim] : 1, post };
+}
+
+/** Inclusive running sum along dim, accumulated in double precision. */
+export function cumsum(x: Tensor, dim: number, outDtype: DType): JsHandle {
+  const out = alloc(outDtype, x.shape);
+  const X = values(x), O = out.data;
+  const { pre, n, post } = around(x.shape, dim);
+  for (let p = 0; p < pre; p++) {
+    for (let q = 0; q < post; q++) {
+      const base = p * n * post + q;
+      let acc = 0;
+      for (let j = 0; j < n; j++) {
+        acc += X[base + j * post];
+        O[base + j * post] = acc;
+      }
+    }
+  }
+  return out;
+}
+
+/** Orders positions of one row: NaN counts as larger than every number (as in ATen); ties keep their order. */
+function orderRow(row: Store | Float64Array, descending: boolean): number[] {
+  const order = Array.from({ length: row.length }, (_, i) => i);
+  const rank = (a: number, b: number): number => {
+    const va = row[a], vb = row[b];
+    if (va !== va) return vb !== vb ? 0 : 1;
+    if (vb !== vb) return -1;
+    return va < vb ? -1 : va > vb ? 1 : 0;
+  };
+  // NOTE: Array.prototype.sort is stable, so equal values stay in index order either way.
+  order.sort(descending ? (a, b) => rank(b, a) : rank);
+  return order;
+}
+
+/** The first k of each row along dim after a stable sort (descending when `largest`): [values, int64 indices]. */
+function selectSorted(x: Tensor, k: number, dim: number, descending: boolean): [JsHandle, JsHandle] {
+  const shape = x.shape.slice();
+  shape[dim] = k;
+  const vals = alloc(x.dtype, shape), idx = alloc('int64', shape);
+  const { data, outer, len } = reduceLayout(x, [dim]);
+  const { post } = around(x.shape, dim);
+  const V = vals.data, I = idx.data;
+  for (let i = 0; i < outer; i++) {
+    const row = data.subarray(i * len, (i + 1) * len) as Store;
+    const order = orderRow(row, descending);
+    const p = Math.floor(i / post), q = i % post;
+    const base = p * k * post + q;
+    for (let j = 0; j < k; j++) {
+      V[base + j * post] = row[order[j]];
+      I[base + j * post] = order[j];
+    }
+  }
+  return [vals, idx];
+}
+
+/** The k largest (or smallest) along dim. NOTE: results come back sorted even when `sorted` is false. */
+export function topk(x: Tensor, k: number, dim: number, largest: boolean, _sorted: boolean): [JsHandle, JsHandle] {
+  return selectSorted(x, k, dim, largest);
+}
+
+/** Stable sort along dim: [values, int64 indices]. */
+export function sort(x: Tensor, dim: number, descending: boolean): [JsHandle, JsHandle] {
+  return selectSorted(x, x.shape[dim], dim, descending);
+}
+
+/**
+ * Gradient of a value-selecting op (max/min along dim, topk, sort): zeros of `shape` with g written
+ * at `indices` along dim. g and indices have `shape`'s rank when keepdim, else lack dim.
+ */
+export function valueSelectingBackward(g: Tensor, dim: number, indices: Tensor, shape: readonly number[], keepdim: boolean): JsHandle {
+  const out = alloc(g.dtype, shape);
+  const G = values(g), X = values(indices), O = out.data;
+  const { n, post } = around(shape, dim);
+  const k = keepdim ? g.shape[dim] : 1;
+  for (let i = 0; i < G.length; i++) {
+    const q = i % post, p = Math.floor(i / (post * k));
+    O[(p * n + X[i]) * post + q] = G[i];
   }
   return out;
 }

@@ -109,6 +109,7 @@ export function makeNativeBackend(addon: Addon): Backend {
     cumsum: (x, dim, outDtype) => call('cumsum', s(x), dim, DTYPE_CODE[outDtype]),
     topk: (x, k, dim, largest, sorted) => call('topk', s(x), k, dim, largest, sorted),
     sort: (x, dim, descending) => call('sort', s(x), dim, descending),
+    valueSelectingBackward: (g, dim, indices, shape, keepdim) => call('valueSelectingBackward', s(g), dim, s(indices), shape, keepdim),
     softmax: (x, dim, log) => call('softmax', s(x), dim, log),
     softmaxBackward: (g, y, dim, log) => call('softmaxBackward', s(g), s(y), dim, log),
 
