@@ -9,16 +9,41 @@ export interface FlagSpec {
   choices?: readonly string[];
 }
 
-export type Parsed = { [k: string]: string | number | boolean | undefined } & { _: string[] };
+/** Parsed arguments: typed getters for flags, and the positional arguments. */
+export class Parsed {
+  readonly values = new Map<string, string | number | boolean>();
+  readonly positional: string[] = [];
+  constructor(readonly cmd: string) {}
+  has(k: string): boolean {
+    return this.values.has(k);
+  }
+  str(k: string): string | undefined {
+    const v = this.values.get(k);
+    return v === undefined ? undefined : String(v);
+  }
+  num(k: string): number | undefined {
+    const v = this.values.get(k);
+    return v === undefined ? undefined : Number(v);
+  }
+  bool(k: string): boolean {
+    return this.values.get(k) === true;
+  }
+  /** A flag that must be present. */
+  need(k: string): string {
+    const v = this.str(k);
+    if (v === undefined) throw new StrataError(this.cmd, `--${k} is required`);
+    return v;
+  }
+}
 
 /** Parses argv against the spec; throws a StrataError naming the command and the bad flag. */
 export function parseArgs(cmd: string, argv: readonly string[], spec: Record<string, FlagSpec>): Parsed {
-  const out: Parsed = { _: [] };
-  for (const [k, s] of Object.entries(spec)) if (s.default !== undefined) out[k] = s.default;
+  const out = new Parsed(cmd);
+  for (const [k, s] of Object.entries(spec)) if (s.default !== undefined) out.values.set(k, s.default);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (!a.startsWith('--')) {
-      out._.push(a);
+      out.positional.push(a);
       continue;
     }
     const eq = a.indexOf('=');
@@ -26,18 +51,18 @@ export function parseArgs(cmd: string, argv: readonly string[], spec: Record<str
     const s = spec[name];
     if (!s) throw new StrataError(cmd, `unknown option --${name}; see strata ${cmd} --help`);
     if (s.type === 'boolean') {
-      out[name] = eq >= 0 ? a.slice(eq + 1) !== 'false' : true;
+      out.values.set(name, eq >= 0 ? a.slice(eq + 1) !== 'false' : true);
       continue;
     }
     const raw = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (raw === undefined) throw new StrataError(cmd, `--${name} needs a value`);
     if (s.type === 'string') {
       if (s.choices && !s.choices.includes(raw)) throw new StrataError(cmd, `--${name} must be one of ${s.choices.join(', ')}, got '${raw}'`);
-      out[name] = raw;
+      out.values.set(name, raw);
     } else {
       const v = Number(raw);
       if (!Number.isFinite(v) || (s.type === 'int' && !Number.isInteger(v))) throw new StrataError(cmd, `--${name} needs ${s.type === 'int' ? 'an integer' : 'a number'}, got '${raw}'`);
-      out[name] = v;
+      out.values.set(name, v);
     }
   }
   return out;
