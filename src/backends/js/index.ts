@@ -8,6 +8,8 @@ import type { Tensor } from '../../tensor/tensor.js';
 import * as ew from './elementwise.js';
 import * as ix from './indexing.js';
 import * as la from './linalg.js';
+import * as ls from './loss.js';
+import * as nm from './norm.js';
 import * as rd from './reduce.js';
 import * as opt from './optim.js';
 import * as rnd from './random.js';
@@ -90,15 +92,15 @@ export const jsBackend: Backend = {
   adaptiveAvgPool2d: () => todo('adaptiveAvgPool2d'),
   adaptiveAvgPool2dBackward: () => todo('adaptiveAvgPool2dBackward'),
 
-  batchNorm: () => todo('batchNorm'),
-  batchNormBackward: () => todo('batchNormBackward'),
-  layerNorm: () => todo('layerNorm'),
-  layerNormBackward: () => todo('layerNormBackward'),
-  groupNorm: () => todo('groupNorm'),
-  groupNormBackward: () => todo('groupNormBackward'),
+  batchNorm: nm.batchNorm,
+  batchNormBackward: nm.batchNormBackward,
+  layerNorm: nm.layerNorm,
+  layerNormBackward: nm.layerNormBackward,
+  groupNorm: nm.groupNorm,
+  groupNormBackward: nm.groupNormBackward,
 
-  nllLoss: () => todo('nllLoss'),
-  nllLossBackward: () => todo('nllLossBackward'),
+  nllLoss: ls.nllLoss,
+  nllLossBackward: ls.nllLossBackward,
   embeddingBackward: ix.embeddingBackward,
   bernoulli: rnd.bernoulli,
 
