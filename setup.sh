@@ -53,6 +53,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   touch node_modules/.package-lock.json
 fi
 
+# ---- the TensorFlow.js peer for benchmarks (270 MB, so not a dependency)
+if [ "$task" = bench ] && [ ! -f node_modules/@tensorflow/tfjs/package.json ]; then
+  say "installing @tensorflow/tfjs (benchmark peer)"
+  npm install --no-save --no-audit --no-fund --loglevel=error @tensorflow/tfjs@4.22.0 >/dev/null
+fi
+
 # ---- build: TypeScript, then the native addon (both incremental)
 npx --no-install tsc -p tsconfig.json
 node scripts/build-native.mjs --quiet --if-possible

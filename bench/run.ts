@@ -1,0 +1,97 @@
+// `npm run bench`: runs the same workloads in strata (native, js), PyTorch and TensorFlow.js with one
+// thread count, prints one table of seconds and ratios to PyTorch, and writes bench/latest.json.
+// usage: npm run bench [-- --only cnn-train-step,mlp-train-step] [--impl strata-native,pytorch] [--threads N]
+import { spawnSync } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { parseFlags } from './util.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
+const root = join(here, '..', '..');
+const flags = parseFlags(process.argv.slice(2));
+const threads = Number(flags.threads ?? process.env.STRATA_BENCH_THREADS ?? availableParallelism());
+const only = flags.only ? ['--only', flags.only] : [];
+const wantImpl = flags.impl ? new Set(flags.impl.split(',')) : null;
+
+interface Row { workload: string; impl: string; seconds: number; ratio_to_pytorch: number | null }
+
+function python(): string | null {
+  for (const py of [process.env.PYTHON, '/usr/bin/python3', 'python3']) {
+    if (!py) continue;
+    const r = spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return null;
+}
+
+function hasTfjs(): boolean {
+  try {
+    createRequire(join(root, 'package.json')).resolve('@tensorflow/tfjs');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function nativeAvailable(): boolean {
+  const r = spawnSync(process.execPath, ['-e', `import('${join(root, 'dist/src/index.js')}').then(st => st.setBackend('native'))`], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+const impls: { name: string; cmd: string; args: string[]; env?: Record<string, string> }[] = [];
+if (nativeAvailable()) impls.push({ name: 'strata-native', cmd: process.execPath, args: [join(here, 'workloads.js'), '--backend', 'native', '--threads', String(threads), ...only] });
+else console.error('bench: the native backend is unavailable; build it with `npm run build:native`');
+impls.push({ name: 'strata-js', cmd: process.execPath, args: [join(here, 'workloads.js'), '--backend', 'js', '--threads', String(threads), ...only] });
+const py = python();
+if (py) impls.push({ name: 'pytorch', cmd: py, args: [join(root, 'bench/peers/torch_workloads.py'), '--threads', String(threads), ...only], env: { OMP_NUM_THREADS: String(threads) } });
+else console.error('bench: PyTorch not found (apt-get install python3-torch); ratios to PyTorch will be missing');
+if (hasTfjs()) impls.push({ name: 'tfjs-cpu', cmd: process.execPath, args: [join(here, 'tfjs-workloads.js'), ...only] });
+else console.error('bench: @tensorflow/tfjs not installed (npm ci installs it as a dev dependency)');
+
+const results: { workload: string; impl: string; seconds: number }[] = [];
+for (const impl of impls) {
+  if (wantImpl && !wantImpl.has(impl.name)) continue;
+  console.error(`bench: running ${impl.name} (${threads} thread${threads > 1 ? 's' : ''})`);
+  const r = spawnSync(impl.cmd, impl.args, { encoding: 'utf8', env: { ...process.env, ...impl.env }, maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    console.error(`bench: ${impl.name} failed (exit ${r.status}):\n${(r.stderr ?? '').split('\n').slice(-15).join('\n')}`);
+  }
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    const j = JSON.parse(line) as { workload: string; seconds: number };
+    results.push({ workload: j.workload, impl: impl.name, seconds: j.seconds });
+  }
+}
+
+const workloads = [...new Set(results.map((r) => r.workload))];
+const implNames = [...new Set(results.map((r) => r.impl))];
+const rows: Row[] = results.map((r) => {
+  const ref = results.find((x) => x.workload === r.workload && x.impl === 'pytorch');
+  return { ...r, ratio_to_pytorch: ref ? r.seconds / ref.seconds : null };
+});
+
+const fmtS = (s: number) => (s >= 1 ? `${s.toFixed(2)} s` : s >= 1e-3 ? `${(s * 1e3).toFixed(2)} ms` : `${(s * 1e6).toFixed(1)} µs`);
+const header = ['workload', ...implNames];
+const table = workloads.map((w) => [w, ...implNames.map((i) => {
+  const r = rows.find((x) => x.workload === w && x.impl === i);
+  if (!r) return '-';
+  return r.ratio_to_pytorch === null ? fmtS(r.seconds) : `${fmtS(r.seconds)} (${r.ratio_to_pytorch.toFixed(2)}×)`;
+})]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(`\nseconds per workload (ratio to PyTorch; lower is faster), ${threads} thread${threads > 1 ? 's' : ''}:\n`);
+console.log(line(header));
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+for (const t of table) console.log(line(t));
+
+const get = (w: string, i: string) => rows.find((r) => r.workload === w && r.impl === i);
+const js = get('cnn-train-step', 'strata-js'), tfjs = get('cnn-train-step', 'tfjs-cpu');
+if (js && tfjs) console.log(`\nstrata-js vs TensorFlow.js cpu on the CNN step: ${(tfjs.seconds / js.seconds).toFixed(1)}× faster`);
+
+const out = join(root, 'bench', 'latest.json');
+writeFileSync(out + '.tmp', JSON.stringify({ threads, date: new Date().toISOString(), node: process.version, results: rows }, null, 2) + '\n');
+renameSync(out + '.tmp', out);
+console.log(`\nwrote ${out}`);
