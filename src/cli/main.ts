@@ -1,11 +1,13 @@
 // The `strata` command line: a thin layer over the public API.
 import { StrataError } from '../tensor/errors.js';
 import { info } from '../info.js';
+import { cmdSummary } from './summary.js';
 
 const USAGE = `usage: strata <command> [options]
 
 commands:
   info        version, backend, libtorch/ATen version and thread count
+  summary     a model's layers, output shapes, parameters and multiply-adds
 `;
 
 /** Runs a CLI command; returns the exit code. */
@@ -15,6 +17,8 @@ export async function run(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'info':
         return cmdInfo(rest);
+      case 'summary':
+        return cmdSummary(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;
