@@ -1,8 +1,91 @@
-// conv kernels.
+// Convolution and pooling kernels: at::convolution and the pooling ops, with ATen's own backward kernels.
+// Argument order matches src/backends/native/kernels.ts.
 #include "common.h"
 
 namespace strata {
 
-void register_conv(napi_env env, napi_value exports) {}
+/** A JS array of three booleans (an output mask). */
+static std::array<bool, 3> bool_mask(Args& a, size_t i) {
+  std::array<bool, 3> out{false, false, false};
+  uint32_t n = 0;
+  if (i >= a.argc || napi_get_array_length(a.env, a.argv[i], &n) != napi_ok || n != 3) {
+    throw ArgError("expected an output mask of three booleans");
+  }
+  for (uint32_t k = 0; k < 3; k++) {
+    napi_value v;
+    napi_get_element(a.env, a.argv[i], k, &v);
+    if (napi_get_value_bool(a.env, v, &out[k]) != napi_ok) throw ArgError("expected an output mask of three booleans");
+  }
+  return out;
+}
+
+static c10::optional<int64_t> opt_i64(Args& a, size_t i) {
+  if (a.is_nullish(i)) return c10::nullopt;
+  return a.i64(i);
+}
+
+// convolution(x, w, bias|null, stride, padding, dilation, transposed, outputPadding, groups)
+STRATA_KERNEL(convolution) {
+  at::Tensor bias = a.opt_tensor(2);
+  std::vector<int64_t> stride = a.int_list(3), padding = a.int_list(4), dilation = a.int_list(5), out_pad = a.int_list(7);
+  c10::optional<at::Tensor> b = bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt;
+  return a.ret(at::convolution(a.tensor(0), a.tensor(1), b, stride, padding, dilation, a.boolean(6), out_pad, a.i64(8)));
+}
+
+// convolutionBackward(gy, x, w, stride, padding, dilation, transposed, outputPadding, groups, mask) → [gx, gw, gb]
+STRATA_KERNEL(convolution_backward) {
+  at::Tensor& gy = a.tensor(0);
+  std::vector<int64_t> stride = a.int_list(3), padding = a.int_list(4), dilation = a.int_list(5), out_pad = a.int_list(7);
+  std::array<bool, 3> mask = bool_mask(a, 9);
+  std::vector<int64_t> bias_sizes{gy.size(1)};
+  auto r = at::convolution_backward(gy, a.tensor(1), a.tensor(2), mask[2] ? at::OptionalIntArrayRef(bias_sizes) : c10::nullopt,
+                                    stride, padding, dilation, a.boolean(6), out_pad, a.i64(8), mask);
+  return a.ret_list({std::get<0>(r), std::get<1>(r), std::get<2>(r)});
+}
+
+// maxPool2d(x, kernel, stride, padding, dilation, ceilMode) → [values, indices]
+STRATA_KERNEL(max_pool2d) {
+  std::vector<int64_t> k = a.int_list(1), s = a.int_list(2), p = a.int_list(3), d = a.int_list(4);
+  auto r = at::max_pool2d_with_indices(a.tensor(0), k, s, p, d, a.boolean(5));
+  return a.ret_list({std::get<0>(r), std::get<1>(r)});
+}
+
+// maxPool2dBackward(gy, x, indices, kernel, stride, padding, dilation, ceilMode)
+STRATA_KERNEL(max_pool2d_backward) {
+  std::vector<int64_t> k = a.int_list(3), s = a.int_list(4), p = a.int_list(5), d = a.int_list(6);
+  return a.ret(at::max_pool2d_with_indices_backward(a.tensor(0), a.tensor(1), k, s, p, d, a.boolean(7), a.tensor(2)));
+}
+
+// avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride|null)
+STRATA_KERNEL(avg_pool2d) {
+  std::vector<int64_t> k = a.int_list(1), s = a.int_list(2), p = a.int_list(3);
+  return a.ret(at::avg_pool2d(a.tensor(0), k, s, p, a.boolean(4), a.boolean(5), opt_i64(a, 6)));
+}
+
+// avgPool2dBackward(gy, x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride|null)
+STRATA_KERNEL(avg_pool2d_backward) {
+  std::vector<int64_t> k = a.int_list(2), s = a.int_list(3), p = a.int_list(4);
+  return a.ret(at::avg_pool2d_backward(a.tensor(0), a.tensor(1), k, s, p, a.boolean(5), a.boolean(6), opt_i64(a, 7)));
+}
+
+// adaptiveAvgPool2d(x, [oh, ow])
+STRATA_KERNEL(adaptive_avg_pool2d) {
+  std::vector<int64_t> size = a.int_list(1);
+  return a.ret(at::_adaptive_avg_pool2d(a.tensor(0), size));
+}
+
+// adaptiveAvgPool2dBackward(gy, x)
+STRATA_KERNEL(adaptive_avg_pool2d_backward) { return a.ret(at::_adaptive_avg_pool2d_backward(a.tensor(0), a.tensor(1))); }
+
+void register_conv(napi_env env, napi_value exports) {
+  define(env, exports, "convolution", convolution);
+  define(env, exports, "convolutionBackward", convolution_backward);
+  define(env, exports, "maxPool2d", max_pool2d);
+  define(env, exports, "maxPool2dBackward", max_pool2d_backward);
+  define(env, exports, "avgPool2d", avg_pool2d);
+  define(env, exports, "avgPool2dBackward", avg_pool2d_backward);
+  define(env, exports, "adaptiveAvgPool2d", adaptive_avg_pool2d);
+  define(env, exports, "adaptiveAvgPool2dBackward", adaptive_avg_pool2d_backward);
+}
 
 }  // namespace strata

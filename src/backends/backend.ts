@@ -137,7 +137,8 @@ export interface Backend {
   ): Grads3;
   /** [output, int64 indices into each H·W plane]. */
   maxPool2d(x: T, kernel: readonly number[], stride: readonly number[], padding: readonly number[], dilation: readonly number[], ceilMode: boolean, outShape: Shape): [H, H];
-  maxPool2dBackward(gy: T, x: T, indices: T): H;
+  /** Scatters gy to the indexed elements; the pooling parameters are those of the forward. */
+  maxPool2dBackward(gy: T, x: T, indices: T, kernel: readonly number[], stride: readonly number[], padding: readonly number[], dilation: readonly number[], ceilMode: boolean): H;
   avgPool2d(x: T, kernel: readonly number[], stride: readonly number[], padding: readonly number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null, outShape: Shape): H;
   avgPool2dBackward(gy: T, x: T, kernel: readonly number[], stride: readonly number[], padding: readonly number[], ceilMode: boolean, countIncludePad: boolean, divisorOverride: number | null): H;
   adaptiveAvgPool2d(x: T, outputSize: readonly [number, number]): H;

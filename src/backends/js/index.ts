@@ -5,6 +5,7 @@ import { StrataError } from '../../tensor/errors.js';
 import type { Shape } from '../../tensor/shape.js';
 import { numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import * as cv from './conv.js';
 import * as ew from './elementwise.js';
 import * as ix from './indexing.js';
 import * as la from './linalg.js';
@@ -83,14 +84,14 @@ export const jsBackend: Backend = {
   flip: sh.flip,
   pad: sh.pad,
 
-  convolution: () => todo('convolution'),
-  convolutionBackward: () => todo('convolutionBackward'),
-  maxPool2d: () => todo('maxPool2d'),
-  maxPool2dBackward: () => todo('maxPool2dBackward'),
-  avgPool2d: () => todo('avgPool2d'),
-  avgPool2dBackward: () => todo('avgPool2dBackward'),
-  adaptiveAvgPool2d: () => todo('adaptiveAvgPool2d'),
-  adaptiveAvgPool2dBackward: () => todo('adaptiveAvgPool2dBackward'),
+  convolution: cv.convolution,
+  convolutionBackward: cv.convolutionBackward,
+  maxPool2d: cv.maxPool2d,
+  maxPool2dBackward: cv.maxPool2dBackward,
+  avgPool2d: cv.avgPool2d,
+  avgPool2dBackward: cv.avgPool2dBackward,
+  adaptiveAvgPool2d: cv.adaptiveAvgPool2d,
+  adaptiveAvgPool2dBackward: cv.adaptiveAvgPool2dBackward,
 
   batchNorm: nm.batchNorm,
   batchNormBackward: nm.batchNormBackward,

@@ -129,7 +129,8 @@ export function makeNativeBackend(addon: Addon): Backend {
     convolutionBackward: (gy, x, w, stride, padding, dilation, transposed, outputPadding, groups, mask) =>
       call('convolutionBackward', s(gy), s(x), s(w), stride, padding, dilation, transposed, outputPadding, groups, mask),
     maxPool2d: (x, kernel, stride, padding, dilation, ceilMode) => call('maxPool2d', s(x), kernel, stride, padding, dilation, ceilMode),
-    maxPool2dBackward: (gy, x, indices) => call('maxPool2dBackward', s(gy), s(x), s(indices)),
+    maxPool2dBackward: (gy, x, indices, kernel, stride, padding, dilation, ceilMode) =>
+      call('maxPool2dBackward', s(gy), s(x), s(indices), kernel, stride, padding, dilation, ceilMode),
     avgPool2d: (x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride) =>
       call('avgPool2d', s(x), kernel, stride, padding, ceilMode, countIncludePad, divisorOverride),
     avgPool2dBackward: (gy, x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride) =>
