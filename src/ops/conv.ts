@@ -2,7 +2,8 @@
 // adaptive average), with their backward rules. Output sizes follow PyTorch's formulas exactly.
 import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
-import type { Shape } from '../tensor/shape.js';
+import { numel, type Shape } from '../tensor/shape.js';
+import { reportMacs } from './observe.js';
 import { Tensor } from '../tensor/tensor.js';
 import { pad, squeeze, unsqueeze } from './shape.js';
 import { backendOf, describe, expandParam, expectFloat, expectTensor, wrap } from './util.js';
@@ -80,6 +81,8 @@ function runConv(
   const backend = x.backend;
   const h = backend.convolution(x, w, b, attrs.stride, attrs.padding, attrs.dilation, attrs.transposed, attrs.outputPadding, attrs.groups, outShape);
   const out = wrap(backend, h, outShape, x.dtype);
+  // one multiply-add per weight of an output channel per output element (per input element when transposed)
+  reportMacs(op, (attrs.transposed ? x.numel : numel(outShape)) * (w.numel / w.shape[0]));
   record(convDef, b ? [x, w, b] : [x, w], out, [x, w], { ...attrs, hasBias: !!b });
   return out;
 }
