@@ -72,6 +72,8 @@ export interface TrainerOptions {
   numClasses?: number;
   /** Free each batch's tensors after its step (default). Pass false when the source reuses its tensors. */
   disposeBatches?: boolean;
+  /** Prefix of the validation metrics in epoch logs (default 'val': val_loss, val_accuracy, val_macro_f1). */
+  validationName?: string;
 }
 
 export interface EvalResult {
@@ -104,8 +106,10 @@ export class Trainer {
   epoch = 0;
   /** Optimizer steps taken. */
   globalStep = 0;
-  /** Set by a callback (early stopping) to end fit() after the current epoch. */
-  stopTraining = false;
+  /** Set by a callback: true ends fit() after the current epoch (early stopping), 'now' after the current batch (time limits). */
+  stopTraining: boolean | 'now' = false;
+  /** True when the last epoch was cut short by stopTraining = 'now'. */
+  partialEpoch = false;
   readonly history: EpochLog[] = [];
   private readonly lossFn: (o: Tensor, y: Tensor) => Tensor;
 
@@ -164,17 +168,20 @@ export class Trainer {
         this.release(b);
         await this.emit('onBatchEnd', { epoch, batch, batches: train.length, loss, samples, elapsed: (performance.now() - t0) / 1000 } satisfies StepInfo);
         batch++;
+        if (this.stopRequested() === 'now') break;
       }
       if (pending > 0) this.optimizerStep();
       const seconds = (performance.now() - t0) / 1000;
+      this.partialEpoch = this.stopRequested() === 'now';
       if (!meter) throw new StrataError('fit', 'the training data produced no batches');
       const m = meter as ClassificationMeter;
       const log: EpochLog = { epoch, train_loss: m.loss, train_accuracy: m.accuracy, lr: this.lr, epoch_seconds: seconds };
       if (o.validation) {
         const v = await this.evaluate(o.validation);
-        log.val_loss = v.loss;
-        log.val_accuracy = v.accuracy;
-        log.val_macro_f1 = v.macroF1;
+        const p = this.opts.validationName ?? 'val';
+        log[`${p}_loss`] = v.loss;
+        log[`${p}_accuracy`] = v.accuracy;
+        log[`${p}_macro_f1`] = v.macroF1;
       }
       const sched = this.opts.scheduler;
       if (sched instanceof ReduceLROnPlateau) {
@@ -189,6 +196,11 @@ export class Trainer {
     }
     await this.emit('onTrainEnd', this.history);
     return this.history;
+  }
+
+  // NOTE: a method, so TypeScript does not narrow the field across callbacks that set it.
+  private stopRequested(): boolean | 'now' {
+    return this.stopTraining;
   }
 
   private release(b: Batch): void {
