@@ -13,3 +13,4 @@ export type { Backend, BackendName, BackendInfo } from './backends/backend.js';
 export { setBackend, getBackend, backendByName } from './backends/registry.js';
 export * from './ops/index.js';
 export { VERSION, info, setNumThreads, getNumThreads } from './info.js';
+export * as io from './io/index.js';
