@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as st from '../index.js';
 import { StrataError } from '../tensor/errors.js';
-import { atomicWriteFile } from '../data/write.js';
+import { writeFileAtomic as atomicWriteFile } from '../io/atomic.js';
 import { DataLoader } from '../data/loader.js';
 import { createModel, getModel, modelNames } from '../models/registry.js';
 import { Trainer, type EpochLog } from '../train/trainer.js';

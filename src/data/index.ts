@@ -10,4 +10,3 @@ export type { IdxArray } from './idx.js';
 export { FashionMNIST, MNIST, CIFAR10, readCifarBatch, FASHION_MNIST_CLASSES, MNIST_CLASSES, CIFAR10_CLASSES, FASHION_MNIST_DIR } from './vision.js';
 export { readPng, writePng, decodePng, encodePng } from './png.js';
 export type { Image } from './png.js';
-export { atomicWriteFile } from './write.js';

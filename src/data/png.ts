@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { StrataError } from '../tensor/errors.js';
-import { atomicWriteFile } from './write.js';
+import { writeFileAtomic } from '../io/atomic.js';
 
 export interface Image {
   width: number;
@@ -165,5 +165,5 @@ export function encodePng(img: Image): Uint8Array {
 }
 
 export function writePng(path: string, img: Image): void {
-  atomicWriteFile(path, encodePng(img));
+  writeFileAtomic(path, encodePng(img), 'writePng');
 }
