@@ -5,6 +5,7 @@ import * as st from '../index.js';
 import { StrataError } from '../tensor/errors.js';
 import { writeFileAtomic as atomicWriteFile } from '../io/atomic.js';
 import { DataLoader } from '../data/loader.js';
+import { ImageSubset } from '../data/dataset.js';
 import { createModel, getModel, modelNames } from '../models/registry.js';
 import { Trainer, type EpochLog } from '../train/trainer.js';
 import { ProgressLogger, TimeLimit, EarlyStopping } from '../train/callbacks.js';
@@ -30,6 +31,7 @@ const TRAIN_SPEC: Record<string, FlagSpec> = {
   augment: { type: 'boolean', help: 'random crops and flips on the training images' },
   'early-stop': { type: 'int', help: 'stop when test loss has not improved for N epochs' },
   workers: { type: 'int', help: 'data-loading worker threads', default: 0 },
+  subset: { type: 'int', help: 'train on the first N training images only (quick runs)' },
   backend: { type: 'string', help: 'kernel backend', choices: ['native', 'js'] },
   threads: { type: 'int', help: 'threads for native kernels (default: all cores)' },
   seed: { type: 'int', help: 'random seed (initialisation, shuffling, augmentation)', default: 0 },
@@ -64,6 +66,7 @@ function runConfig(a: Parsed): Record<string, unknown> {
     model: a.str('model'), dataset: a.str('dataset'), epochs: a.num('epochs'), batchSize: a.num('batch-size'),
     lr: a.num('lr') ?? null, optimizer: a.str('optimizer'), momentum: a.num('momentum'), weightDecay: a.num('weight-decay'),
     scheduler: a.str('scheduler'), clipGrad: a.num('clip-grad') ?? null, augment: a.bool('augment'), seed: a.num('seed'),
+    subset: a.num('subset') ?? null,
   };
 }
 
@@ -88,9 +91,11 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   getModel(modelName);
   const dsEntry = imageDataset(String(config.dataset));
   const dataDir = a.str('data-dir');
-  const trainSet = dsEntry.load(true, dataDir);
+  const fullTrain = dsEntry.load(true, dataDir);
+  const subset = (config.subset as number | null) ?? null;
+  const trainSet = subset ? new ImageSubset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain;
   const testSet = dsEntry.load(false, dataDir);
-  const task = taskOf(trainSet);
+  const task = taskOf(fullTrain);
 
   st.manualSeed(Number(config.seed));
   const model = createModel(modelName, task);

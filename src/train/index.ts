@@ -4,3 +4,5 @@ export type { Batch, BatchSource, Callback, EpochLog, EvalResult, StepInfo, Trai
 export { ProgressLogger, JsonlLogger, EarlyStopping, ModelCheckpoint, TimeLimit } from './callbacks.js';
 export { ConfusionMatrix, ClassificationMeter, predictions, topKAccuracy } from './metrics.js';
 export type { ClassReport } from './metrics.js';
+export { saveModel, loadModelFile, saveTrainState, restoreTrainState, readTrainConfig } from './checkpoint.js';
+export type { TrainState, SavedProgress } from './checkpoint.js';
