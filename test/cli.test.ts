@@ -10,7 +10,7 @@ import { st } from './helpers.js';
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin/strata.js');
 const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
-const haveData = existsSync(st.data.FASHION_MNIST_DIR);
+const haveData = existsSync(st.data.FASHION_MNIST_DEFAULT_ROOT);
 
 describe('strata CLI', () => {
   it('info names the version, backend, libtorch version and threads', () => {

@@ -108,7 +108,7 @@ describe('checkpoints', () => {
       const scheduler = new optim.StepLR(optimizer, 1, 0.5);
       const images = Float32Array.from({ length: 64 * 4 }, (_, i) => Math.sin(i));
       const labels = Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 2);
-      const loader = new st.data.DataLoader(new st.data.ArrayDataset(images, labels, [1, 1, 4]), { batchSize: 16, shuffle: true, generator: new st.Generator(3) });
+      const loader = new st.data.DataLoader(new st.data.ArrayDataset({ x: { data: images, shape: [64, 1, 1, 4] }, y: labels }), { batchSize: 16, shuffle: true, generator: new st.Generator(3) });
       const model2 = new nn.Sequential(new nn.Flatten(), model);
       const trainer = new train.Trainer({ model: model2, optimizer, scheduler });
       return { model: model2, optimizer, scheduler, loader, trainer };

@@ -5,7 +5,7 @@ import * as st from '../index.js';
 import { StrataError } from '../tensor/errors.js';
 import { writeFileAtomic as atomicWriteFile } from '../io/atomic.js';
 import { DataLoader } from '../data/loader.js';
-import { ImageSubset } from '../data/dataset.js';
+import { Subset } from '../data/dataset.js';
 import { createModel, getModel, modelNames } from '../models/registry.js';
 import { Trainer, type EpochLog } from '../train/trainer.js';
 import { ProgressLogger, TimeLimit, EarlyStopping } from '../train/callbacks.js';
@@ -13,7 +13,7 @@ import { loadModelFile, readTrainConfig, restoreTrainState, saveModel, saveTrain
 import { ConfusionMatrix } from '../train/metrics.js';
 import type { GroupBase, Optimizer } from '../optim/optimizer.js';
 import { helpText, parseArgs, type FlagSpec, type Parsed } from './args.js';
-import { IMAGE_DATASETS, imageDataset, taskOf, transformsFor } from './datasets.js';
+import { IMAGE_DATASETS, imageDataset, taskOf, transformFor } from './datasets.js';
 
 const TRAIN_SPEC: Record<string, FlagSpec> = {
   model: { type: 'string', help: `model (${modelNames().join(', ')})`, default: 'cnn' },
@@ -93,7 +93,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   const dataDir = a.str('data-dir');
   const fullTrain = dsEntry.load(true, dataDir);
   const subset = (config.subset as number | null) ?? null;
-  const trainSet = subset ? new ImageSubset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain;
+  const trainSet = subset ? new Subset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain;
   const testSet = dsEntry.load(false, dataDir);
   const task = taskOf(fullTrain);
 
@@ -104,9 +104,9 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   const epochs = Number(config.epochs);
   const trainLoader = new DataLoader(trainSet, {
     batchSize, shuffle: true, generator: new st.Generator(Number(config.seed) + 1),
-    transforms: transformsFor(dsEntry, true, Boolean(config.augment)), numWorkers: a.num('workers'),
+    transform: transformFor(dsEntry, true, Boolean(config.augment)), numWorkers: a.num('workers'),
   });
-  const testLoader = new DataLoader(testSet, { batchSize: 500, transforms: transformsFor(dsEntry, false, false) });
+  const testLoader = new DataLoader(testSet, { batchSize: 500, transform: transformFor(dsEntry, false, false) });
   const stepsPerEpoch = trainLoader.length;
   let scheduler: st.optim.LRScheduler | st.optim.ReduceLROnPlateau | null = null;
   let interval: 'step' | 'epoch' = 'epoch';
@@ -163,7 +163,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   } satisfies st.train.Callback);
 
   await trainer.fit(trainLoader, { epochs, validation: testLoader });
-  trainLoader.close();
+  await trainLoader.close();
   const last = trainer.history[trainer.history.length - 1];
   if (!last) throw new StrataError('train', 'no epoch completed');
   process.stdout.write(`test accuracy: ${(100 * (last.test_accuracy ?? 0)).toFixed(2)}% (epoch ${last.epoch}, test loss ${last.test_loss?.toFixed(4)}, macro F1 ${(100 * (last.test_macro_f1 ?? 0)).toFixed(2)}%)\nrun folder: ${out}\n`);
@@ -202,23 +202,24 @@ export async function cmdEval(argv: string[]): Promise<number> {
   const { model, config } = loadRun(a.need('checkpoint'), a.str('weights'));
   const ds = imageDataset(String(config.dataset));
   const test = ds.load(false, a.str('data-dir'));
-  const loader = new DataLoader(test, { batchSize: 500, transforms: transformsFor(ds, false, false) });
+  const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
   const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }) });
   const r = await trainer.evaluate(loader);
   if (a.bool('json')) {
     process.stdout.write(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2) + '\n');
     return 0;
   }
-  const cm = new ConfusionMatrix(test.numClasses);
+  const classes = test.classes ?? [];
+  const cm = new ConfusionMatrix(classes.length);
   r.confusion.forEach((row, i) => row.forEach((v, j) => (cm.counts[i][j] = v)));
   const lines = [
     `${config.model} on ${config.dataset} test set (${test.length} images)`,
     `accuracy: ${(100 * r.accuracy).toFixed(2)}%   loss: ${r.loss.toFixed(4)}   macro F1: ${(100 * r.macroF1).toFixed(2)}%`,
     '',
     'class'.padEnd(14) + 'precision  recall      F1  support',
-    ...test.classes.map((c, i) => `${c.slice(0, 13).padEnd(14)}${(100 * r.report.precision[i]).toFixed(1).padStart(9)}${(100 * r.report.recall[i]).toFixed(1).padStart(8)}${(100 * r.report.f1[i]).toFixed(1).padStart(8)}${String(r.report.support[i]).padStart(9)}`),
+    ...classes.map((c, i) => `${c.slice(0, 13).padEnd(14)}${(100 * r.report.precision[i]).toFixed(1).padStart(9)}${(100 * r.report.recall[i]).toFixed(1).padStart(8)}${(100 * r.report.f1[i]).toFixed(1).padStart(8)}${String(r.report.support[i]).padStart(9)}`),
     '',
-    cm.format(test.classes),
+    cm.format(classes),
   ];
   process.stdout.write(lines.join('\n') + '\n');
   return 0;

@@ -1,31 +1,47 @@
-// A DataLoader worker thread: assembles augmented batches into shared memory.
-import { parentPort } from 'node:worker_threads';
-import { assemble, type RawImages } from './batch.js';
-import type { TransformSpec } from './transforms.js';
+// DataLoader worker thread: rebuilds the dataset from its spec and assembles requested batches into
+// SharedArrayBuffers, posting them back on its own MessagePort (so the main thread can also receive synchronously).
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { StrataError } from '../tensor/errors.js';
+import { assembleBatch, sharedAlloc } from './collate.js';
+import { datasetFromSpec, type Dataset, type DatasetSpec } from './dataset.js';
 
-interface Init { images: SharedArrayBuffer; imagesU8: boolean; labels: SharedArrayBuffer; shape: [number, number, number]; map: SharedArrayBuffer | null; specs: TransformSpec[] }
-interface Job { id: number; indices: Int32Array; seed: number; batch: number; x: SharedArrayBuffer; y: SharedArrayBuffer }
+interface Init { spec: DatasetSpec; port: MessagePort; signal: Int32Array; id: number; numWorkers: number }
+export interface Task { token: number; k: number; indices: Int32Array; seed: number }
 
-let raw: RawImages | null = null;
-let specs: TransformSpec[] = [];
+const { spec, port, signal, id, numWorkers } = workerData as Init;
 
-parentPort!.on('message', (m: { init?: Init; job?: Job }) => {
-  if (m.init) {
-    const i = m.init;
-    raw = {
-      images: i.imagesU8 ? new Uint8Array(i.images) : new Float32Array(i.images),
-      labels: new Int32Array(i.labels),
-      shape: i.shape,
-      map: i.map ? new Int32Array(i.map) : null,
-    };
-    specs = i.specs;
-    return;
-  }
-  const j = m.job!;
+function notify(): void {
+  Atomics.add(signal, id, 1);
+  Atomics.notify(signal, id);
+}
+function errorFields(e: unknown): { error: string; op?: string } {
+  if (e instanceof StrataError) return { error: e.message.slice(e.op.length + 2), op: e.op };
+  return { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+}
+
+process.on('exit', () => {
+  Atomics.store(signal, numWorkers + id, 1);
+  notify();
+});
+
+let dataset: Dataset<unknown> | null = null;
+let initError: unknown = null;
+try {
+  dataset = datasetFromSpec(spec);
+} catch (e) {
+  initError = e;
+}
+port.postMessage({ token: -1, k: -1, ...(initError ? errorFields(initError) : {}) });
+notify();
+
+parentPort!.on('message', (t: Task) => {
+  let msg: object;
   try {
-    assemble(raw!, j.indices, specs, j.seed, j.batch, new Float32Array(j.x, 0, (j.x.byteLength / 4)), new Int32Array(j.y));
-    parentPort!.postMessage({ id: j.id });
+    if (initError) throw initError;
+    msg = { token: t.token, k: t.k, batch: assembleBatch(dataset!, t.indices, t.seed, sharedAlloc) };
   } catch (e) {
-    parentPort!.postMessage({ id: j.id, error: (e as Error).message });
+    msg = { token: t.token, k: t.k, ...errorFields(e) };
   }
+  port.postMessage(msg);
+  notify();
 });

@@ -8,6 +8,7 @@ import type { GroupBase, Optimizer, OptimizerState, StateValue } from '../optim/
 import type { SchedulerState } from '../optim/scheduler.js';
 import { loadSafetensors, saveSafetensors } from '../io/index.js';
 import type { EpochLog } from './trainer.js';
+import type { LoaderState } from '../data/loader.js';
 
 export const MODEL_FORMAT = 'strata-model/1';
 export const STATE_FORMAT = 'strata-train-state/1';
@@ -40,7 +41,7 @@ export interface TrainState {
   model: Module;
   optimizer: Optimizer<GroupBase>;
   scheduler?: { stateDict(): SchedulerState; loadStateDict(s: SchedulerState): void } | null;
-  loader?: { stateDict(): { epoch: number; generator: number[] }; loadStateDict(s: { epoch: number; generator: number[] }): void } | null;
+  loader?: { state(): LoaderState; loadState(s: LoaderState): void } | null;
   config: Record<string, unknown>;
 }
 
@@ -74,7 +75,7 @@ export function saveTrainState(path: string, s: TrainState, p: SavedProgress): v
     history: JSON.stringify(p.history),
     optimizer: JSON.stringify({ paramGroups: opt.paramGroups, scalars }),
     scheduler: JSON.stringify(s.scheduler ? s.scheduler.stateDict() : null),
-    loader: JSON.stringify(s.loader ? s.loader.stateDict() : null),
+    loader: JSON.stringify(s.loader ? s.loader.state() : null),
     rng: JSON.stringify(defaultGenerator.getState()),
   });
 }
@@ -105,8 +106,8 @@ export function restoreTrainState(path: string, s: TrainState): SavedProgress {
   s.optimizer.loadStateDict({ paramGroups: o.paramGroups, state: optTensors });
   const sched = JSON.parse(metadata.scheduler) as SchedulerState | null;
   if (sched && s.scheduler) s.scheduler.loadStateDict(sched);
-  const loader = JSON.parse(metadata.loader) as { epoch: number; generator: number[] } | null;
-  if (loader && s.loader) s.loader.loadStateDict(loader);
+  const loader = JSON.parse(metadata.loader) as LoaderState | null;
+  if (loader && s.loader) s.loader.loadState(loader);
   defaultGenerator.setState(JSON.parse(metadata.rng) as number[]);
   for (const t of Object.values(tensors)) t.dispose();
   return { epoch: Number(metadata.epoch), globalStep: Number(metadata.global_step), history: JSON.parse(metadata.history) as EpochLog[] };
