@@ -20,3 +20,4 @@ export * as train from './train/index.js';
 export * as lab from './lab/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
+export * as keras from './keras/index.js';

@@ -58,6 +58,8 @@ export interface TrainerOptions {
   optimizer: Optimizer<GroupBase>;
   /** Default: cross-entropy on class indices. */
   lossFn?: (output: Tensor, target: Tensor) => Tensor;
+  /** What produces the output the loss sees (default: model.forward). */
+  forward?: (x: Tensor) => Tensor;
   scheduler?: LRScheduler | ReduceLROnPlateau | null;
   /** When the scheduler steps: after every optimizer step, or after every epoch (default). */
   schedulerInterval?: 'step' | 'epoch';
@@ -112,12 +114,14 @@ export class Trainer {
   partialEpoch = false;
   readonly history: EpochLog[] = [];
   private readonly lossFn: (o: Tensor, y: Tensor) => Tensor;
+  private readonly forward: (x: Tensor) => Tensor;
 
   constructor(readonly opts: TrainerOptions) {
     this.model = opts.model;
     this.optimizer = opts.optimizer;
     this.callbacks = opts.callbacks ?? [];
     this.lossFn = opts.lossFn ?? ((o, y) => crossEntropy(o, y));
+    this.forward = opts.forward ?? ((x) => this.model.forward(x) as Tensor);
   }
 
   private async emit<K extends keyof Callback>(name: K, ...args: unknown[]): Promise<void> {
@@ -148,7 +152,7 @@ export class Trainer {
       this.optimizer.zeroGrad();
       for await (const b of train as AsyncIterable<Batch>) {
         const loss = tidy(() => {
-          const out = this.model.forward(b.x) as Tensor;
+          const out = this.forward(b.x);
           const l = this.lossFn(out, b.y);
           const value = l.item();
           if (!Number.isFinite(value)) {
@@ -226,7 +230,7 @@ export class Trainer {
     try {
       for await (const b of data as AsyncIterable<Batch>) {
         noGrad(() => tidy(() => {
-          const out = this.model.forward(b.x) as Tensor;
+          const out = this.forward(b.x);
           const l = this.lossFn(out, b.y).item();
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
           meter.update(out, b.y, l);
