@@ -149,10 +149,10 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   for (const h of trainer.history) best = Math.max(best, h.test_accuracy ?? -Infinity);
   callbacks.push({
     onEpochEnd: (t: Trainer, log: EpochLog) => {
-      if (t.partialEpoch) return;
       const history = [...t.history, log];
-      // the state first (the file a resume reads), then the metrics line, then the user-facing weights
-      saveTrainState(statePath, { model, optimizer, scheduler, loader: trainLoader, config }, { epoch: log.epoch, globalStep: t.globalStep, history });
+      // the state first (the file a resume reads), then the metrics line, then the user-facing weights;
+      // an epoch cut short by --minutes is logged and its weights saved, but it is not a resume point
+      if (!t.partialEpoch) saveTrainState(statePath, { model, optimizer, scheduler, loader: trainLoader, config }, { epoch: log.epoch, globalStep: t.globalStep, history });
       atomicWriteFile(metricsPath, history.map((h) => JSON.stringify(h) + '\n').join(''));
       saveModel(join(out, 'model.safetensors'), model, { config: fullConfig, epoch: log.epoch, metrics: log });
       if ((log.test_accuracy ?? -Infinity) > best) {

@@ -26,6 +26,8 @@ export interface EpochLog {
   val_loss?: number;
   val_accuracy?: number;
   val_macro_f1?: number;
+  /** Present when a time limit ended the epoch early: the batches it ran. */
+  partial?: number;
   lr: number;
   epoch_seconds: number;
   [k: string]: number | undefined;
@@ -180,6 +182,8 @@ export class Trainer {
       if (!meter) throw new StrataError('fit', 'the training data produced no batches');
       const m = meter as ClassificationMeter;
       const log: EpochLog = { epoch, train_loss: m.loss, train_accuracy: m.accuracy, lr: this.lr, epoch_seconds: seconds };
+      // an epoch cut short by a time limit is still evaluated and logged, marked partial
+      if (this.partialEpoch) log.partial = batch;
       if (o.validation) {
         const v = await this.evaluate(o.validation);
         const p = this.opts.validationName ?? 'val';
