@@ -107,7 +107,11 @@ export async function cmdTrain(argv: string[]): Promise<number> {
     transform: transformFor(dsEntry, true, Boolean(config.augment)), numWorkers: a.num('workers'),
   });
   const testLoader = new DataLoader(testSet, { batchSize: 500, transform: transformFor(dsEntry, false, false) });
-  const stepsPerEpoch = trainLoader.length;
+  const minutes = a.num('minutes');
+  // NOTE: with a time limit the schedule runs over the time budget, not over `epochs`: its position
+  // is the elapsed fraction of the budget, in TIME_STEPS virtual steps.
+  const TIME_STEPS = 100000;
+  const stepsPerEpoch = minutes !== undefined ? TIME_STEPS / epochs : trainLoader.length;
   let scheduler: st.optim.LRScheduler | st.optim.ReduceLROnPlateau | null = null;
   let interval: 'step' | 'epoch' = 'epoch';
   switch (config.scheduler) {
@@ -120,13 +124,20 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   const quiet = a.bool('quiet');
   const callbacks: st.train.Callback[] = [];
   if (!quiet) callbacks.push(new ProgressLogger(process.stderr, { epochs }));
-  const minutes = a.num('minutes');
-  if (minutes !== undefined) callbacks.push(new TimeLimit(minutes));
+  let timedScheduler: st.optim.LRScheduler | null = null;
+  if (minutes !== undefined) {
+    callbacks.push(new TimeLimit(minutes));
+    if (scheduler instanceof st.optim.LRScheduler && interval === 'step') {
+      timedScheduler = scheduler;
+      const start = performance.now();
+      callbacks.push({ onBatchEnd: () => timedScheduler!.stepTo(Math.min(TIME_STEPS - 1, Math.floor(((performance.now() - start) / 60000 / minutes) * TIME_STEPS))) });
+    }
+  }
   const early = a.num('early-stop');
   if (early) callbacks.push(new EarlyStopping({ monitor: 'test_loss', patience: early }));
 
   const trainer = new Trainer({
-    model, optimizer, scheduler, schedulerInterval: interval, callbacks, validationName: 'test',
+    model, optimizer, scheduler: timedScheduler ? null : scheduler, schedulerInterval: interval, callbacks, validationName: 'test',
     clipGradNorm: (config.clipGrad as number | null) ?? null, numClasses: task.numClasses,
   });
   mkdirSync(out, { recursive: true });
