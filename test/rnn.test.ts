@@ -179,6 +179,21 @@ for (const be of backends()) {
       }
     });
 
+    it('computes the gradients asked for (frozen weights, trainable biases and state)', () => {
+      const T = 3, B = 2, I = 2, H = 3;
+      for (const mode of MODES) {
+        const ws = makeWeights(mode, I, H, 1, 1, true, be, 200);
+        ws[2].requiresGrad_();
+        ws[3].requiresGrad_();
+        const x = smooth([T, B, I], 5, be), h0 = smooth([1, B, H], 6, be).requiresGrad_();
+        const c0 = mode === 'lstm' ? smooth([1, B, H], 7, be) : null;
+        const leaves = [h0, ws[2], ws[3]];
+        const got = st.grad(runOp(mode, x, h0, c0, ws, {}).output.sum(), leaves);
+        const want = st.grad(refStack(mode, x, h0, c0, groupsOf(ws, 1, 1, true), 1, 1).output.sum(), leaves);
+        got.forEach((g, i) => assertClose(g!, want[i]!, EXACT, `${be} ${mode} gradient ${i}`));
+      }
+    });
+
     it('treats masked steps as padding anywhere in the sequence', () => {
       // steps 1 and 3 of sequence 0 masked: the same as running sequence 0 without them (outputs 0 there)
       const T = 4, B = 2, I = 2, H = 3;

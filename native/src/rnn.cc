@@ -259,8 +259,9 @@ template <> void rnn_bwd_row<float>(int64_t H, const float* hc, float* dh, const
 /** Runs fn(b) for the batch rows, in parallel when a step has enough elements to pay for it. */
 template <typename F>
 void for_rows(int64_t B, int64_t work_per_row, const F& fn) {
-  // NOTE: waking the thread pool costs a few microseconds; below ~32k elements a step runs on one thread.
-  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 15) / std::max<int64_t>(work_per_row, 1));
+  // NOTE: a step's pointwise pass takes microseconds, the GEMM beside it hundreds; waking the OpenMP pool
+  // (while BLAS's own threads may still spin) costs more than it saves below ~128k elements of work.
+  int64_t grain = std::max<int64_t>(1, (int64_t{1} << 17) / std::max<int64_t>(work_per_row, 1));
   at::parallel_for(0, B, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; b++) fn(b);
   });
@@ -324,10 +325,10 @@ void masked_update(const at::Tensor& mb, const at::Tensor& cur, const at::Tensor
   cur.copy_(at::where(mb, cur, prev));
 }
 
-/** Weight gradients from the gate gradients dG [T, B, G·H]: returns {dx|undef, dWih, dWhh, dbIh, dbHh}. */
+/** dx and the weight gradients from the gate gradients of the input (dgx) and hidden (dgh) projections [T, B, G·H]. */
 struct WeightGrads { at::Tensor dx, dw_ih, dw_hh, db_ih, db_hh; };
 WeightGrads weight_grads(const Seq& s, const at::Tensor& dgx, const at::Tensor& dgh, const at::Tensor& x, const at::Tensor& w_ih,
-                         const at::Tensor& h_all, bool need_input, bool need_weights, bool has_bias) {
+                         const at::Tensor& h_all, bool need_input, bool need_weights, bool need_bias) {
   WeightGrads r;
   int64_t GH = dgx.size(2);
   at::Tensor gx = dgx.view({s.T * s.B, GH}), gh = dgh.view({s.T * s.B, GH});
@@ -336,10 +337,10 @@ WeightGrads weight_grads(const Seq& s, const at::Tensor& dgx, const at::Tensor& 
     r.dw_ih = at::mm(gx.t(), rows_of(x));
     // the state each step read: hAll[prev(t)] for t = 0 … T−1
     r.dw_hh = at::mm(gh.t(), h_all.narrow(0, s.rev ? 1 : 0, s.T).reshape({s.T * s.B, s.H}));
-    if (has_bias) {
-      r.db_ih = gx.sum(0);
-      r.db_hh = dgx.is_same(dgh) ? r.db_ih.clone() : gh.sum(0);
-    }
+  }
+  if (need_bias) {
+    r.db_ih = gx.sum(0);
+    r.db_hh = dgx.is_same(dgh) ? r.db_ih.clone() : gh.sum(0);
   }
   return r;
 }
@@ -400,7 +401,7 @@ STRATA_KERNEL(lstm_forward) {
   return a.ret_list({out, final_of(s, h_all), final_of(s, c_all), h_all, c_all, gates});
 }
 
-// lstmBackward(dOut, dhN, dcN, x, wIh, wHh, hAll, cAll, gates, mask|null, reverse, needInput, needWeights, hasBias)
+// lstmBackward(dOut, dhN, dcN, x, wIh, wHh, hAll, cAll, gates, mask|null, reverse, needInput, needWeights, needBias)
 //   -> [dx|null, dh0, dc0, dWih|null, dWhh|null, dbIh|null, dbHh|null]
 STRATA_KERNEL(lstm_backward) {
   at::Tensor d_out = a.tensor(0).contiguous();
@@ -408,7 +409,7 @@ STRATA_KERNEL(lstm_backward) {
   at::Tensor x = a.tensor(3), w_ih = a.tensor(4), w_hh = a.tensor(5), h_all = a.tensor(6), c_all = a.tensor(7), gates = a.tensor(8);
   at::Tensor mask = a.opt_tensor(9);
   Seq s = seq_of(x, w_hh, a.boolean(10));
-  bool need_input = a.boolean(11), need_weights = a.boolean(12), has_bias = a.boolean(13);
+  bool need_input = a.boolean(11), need_weights = a.boolean(12), need_bias = a.boolean(13);
   const int64_t H = s.H, B = s.B;
   at::Tensor dg = at::empty_like(gates);
   at::Tensor maskc = mask.defined() ? mask.contiguous() : mask;
@@ -458,7 +459,7 @@ STRATA_KERNEL(lstm_backward) {
     }
     dh.addmm_(dgt, w_hh);
   }
-  WeightGrads r = weight_grads(s, dg, dg, x, w_ih, h_all, need_input, need_weights, has_bias);
+  WeightGrads r = weight_grads(s, dg, dg, x, w_ih, h_all, need_input, need_weights, need_bias);
   return a.ret_list({r.dx, dh, dc, r.dw_ih, r.dw_hh, r.db_ih, r.db_hh});
 }
 
@@ -523,7 +524,7 @@ STRATA_KERNEL(gru_forward) {
   return a.ret_list({out, final_of(s, h_all), h_all, gates, hpn});
 }
 
-// gruBackward(dOut, dhN, x, wIh, wHh, hAll, gates, hpn, mask|null, reverse, needInput, needWeights, hasBias)
+// gruBackward(dOut, dhN, x, wIh, wHh, hAll, gates, hpn, mask|null, reverse, needInput, needWeights, needBias)
 //   -> [dx|null, dh0, dWih|null, dWhh|null, dbIh|null, dbHh|null]
 STRATA_KERNEL(gru_backward) {
   at::Tensor d_out = a.tensor(0).contiguous();
@@ -531,7 +532,7 @@ STRATA_KERNEL(gru_backward) {
   at::Tensor x = a.tensor(2), w_ih = a.tensor(3), w_hh = a.tensor(4), h_all = a.tensor(5), gates = a.tensor(6), hpn = a.tensor(7);
   at::Tensor mask = a.opt_tensor(8);
   Seq s = seq_of(x, w_hh, a.boolean(9));
-  bool need_input = a.boolean(10), need_weights = a.boolean(11), has_bias = a.boolean(12);
+  bool need_input = a.boolean(10), need_weights = a.boolean(11), need_bias = a.boolean(12);
   const int64_t H = s.H, B = s.B;
   at::Tensor dxp = at::empty_like(gates), dhp = at::empty_like(gates);
   at::Tensor maskc = mask.defined() ? mask.contiguous() : mask;
@@ -580,7 +581,7 @@ STRATA_KERNEL(gru_backward) {
     }
     dh.addmm_(dht, w_hh);
   }
-  WeightGrads r = weight_grads(s, dxp, dhp, x, w_ih, h_all, need_input, need_weights, has_bias);
+  WeightGrads r = weight_grads(s, dxp, dhp, x, w_ih, h_all, need_input, need_weights, need_bias);
   return a.ret_list({r.dx, dh, r.dw_ih, r.dw_hh, r.db_ih, r.db_hh});
 }
 
@@ -634,7 +635,7 @@ STRATA_KERNEL(rnn_forward) {
   return a.ret_list({out, final_of(s, h_all), h_all});
 }
 
-// rnnBackward(dOut, dhN, x, wIh, wHh, hAll, mask|null, reverse, relu, needInput, needWeights, hasBias)
+// rnnBackward(dOut, dhN, x, wIh, wHh, hAll, mask|null, reverse, relu, needInput, needWeights, needBias)
 //   -> [dx|null, dh0, dWih|null, dWhh|null, dbIh|null, dbHh|null]
 STRATA_KERNEL(rnn_backward) {
   at::Tensor d_out = a.tensor(0).contiguous();
@@ -642,7 +643,7 @@ STRATA_KERNEL(rnn_backward) {
   at::Tensor x = a.tensor(2), w_ih = a.tensor(3), w_hh = a.tensor(4), h_all = a.tensor(5);
   at::Tensor mask = a.opt_tensor(6);
   Seq s = seq_of(x, w_hh, a.boolean(7));
-  bool relu = a.boolean(8), need_input = a.boolean(9), need_weights = a.boolean(10), has_bias = a.boolean(11);
+  bool relu = a.boolean(8), need_input = a.boolean(9), need_weights = a.boolean(10), need_bias = a.boolean(11);
   const int64_t H = s.H, B = s.B;
   at::Tensor dg = at::empty({s.T, B, H}, h_all.options());
   at::Tensor maskc = mask.defined() ? mask.contiguous() : mask;
@@ -680,7 +681,7 @@ STRATA_KERNEL(rnn_backward) {
     }
     dh.addmm_(dgt, w_hh);
   }
-  WeightGrads r = weight_grads(s, dg, dg, x, w_ih, h_all, need_input, need_weights, has_bias);
+  WeightGrads r = weight_grads(s, dg, dg, x, w_ih, h_all, need_input, need_weights, need_bias);
   return a.ret_list({r.dx, dh, r.dw_ih, r.dw_hh, r.db_ih, r.db_hh});
 }
 

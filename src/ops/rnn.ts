@@ -52,7 +52,7 @@ export interface RnnFunctionOptions extends RnnOptions {
 
 // ---------------------------------------------------------------- the single-layer ops
 
-interface LayerAttrs { mode: RnnMode; reverse: boolean; hasBias: boolean; masked: boolean }
+interface LayerAttrs { mode: RnnMode; reverse: boolean; hasBias: boolean }
 
 const rnnGradDef = defineOp<{ mode: RnnMode }>({
   name: 'rnnBackward',
@@ -133,7 +133,7 @@ function runLayer(
   const seqShape = [T, B, H], stateShape = [B, H], allShape = [T + 1, B, H];
   const gateShape = [T, B, wHh.shape[0]];
   reportMacs(mode, T * B * wHh.shape[0] * (wIh.shape[1] + H));
-  const attrs: LayerAttrs = { mode, reverse, hasBias: bIh !== null, masked: mask !== null };
+  const attrs: LayerAttrs = { mode, reverse, hasBias: bIh !== null || bHh !== null };
   const ws = [wIh, wHh, bIh, bHh];
   let out: Tensor, hN: Tensor, cN: Tensor | null = null;
   let saved: Tensor[];
@@ -172,7 +172,8 @@ function runLayer(
 
 // ---------------------------------------------------------------- checks
 
-const ORDINAL = (k: number, D: number) => `l${Math.floor(k / D)}${k % D === 1 ? '_reverse' : ''}`;
+/** The parameter-name suffix of group k (layer, direction), as PyTorch's: l0, l0_reverse, l1, … */
+const suffixOf = (k: number, D: number) => `l${Math.floor(k / D)}${k % D === 1 ? '_reverse' : ''}`;
 
 interface Plan {
   name: string; mode: RnnMode; L: number; D: number; H: number; hasBias: boolean;
@@ -199,7 +200,7 @@ function planOf(name: string, mode: RnnMode, input: Tensor, weights: readonly Te
   for (let k = 0; k < L * D; k++) {
     const [wIh, wHh, bIh, bHh] = [0, 1, 2, 3].map((j) => (j < per ? weights[k * per + j] : null));
     const inF = k < D ? input.shape[input.ndim - 1] : D * H;
-    const suffix = ORDINAL(k, D);
+    const suffix = suffixOf(k, D);
     const expect = (t: Tensor | null, what: string, shape: number[]) => {
       if (t === null) return;
       if (t.ndim !== shape.length || t.shape.some((s, i) => s !== shape[i])) {
