@@ -28,7 +28,10 @@ export interface RNNOptions extends RNNBaseOptions {
   nonlinearity?: 'tanh' | 'relu';
 }
 
-/** Padding of a variable-length batch. */
+/**
+ * Padding of a variable-length batch. The output keeps the input's T steps (as pad_packed_sequence with
+ * total_length = T), with zeros at padded steps; the final states are each sequence's last valid state.
+ */
 export interface RecurrentForwardOptions {
   /** Valid length of each sequence ([B] integers or an int tensor); later steps are padding. */
   lengths?: readonly number[] | Tensor | null;
