@@ -1,6 +1,6 @@
 // `npm run bench`: runs the same workloads in strata (native, js), PyTorch and TensorFlow.js with one
 // thread count, prints one table of seconds and ratios to PyTorch, and writes bench/latest.json.
-// usage: npm run bench [-- --only cnn-train-step,mlp-train-step] [--impl strata-native,pytorch] [--threads N]
+// usage: npm run bench [-- --only cnn-train-step,lstm-train-step] [--impl strata-native,pytorch] [--threads N]
 import { spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -48,6 +48,12 @@ impls.push({ name: 'strata-js', cmd: process.execPath, args: [join(here, 'worklo
 const py = python();
 if (py) impls.push({ name: 'pytorch', cmd: py, args: [join(root, 'bench/peers/torch_workloads.py'), '--threads', String(threads), ...only], env: { OMP_NUM_THREADS: String(threads) } });
 else console.error('bench: PyTorch not found (apt-get install python3-torch); ratios to PyTorch will be missing');
+// the recurrent workloads (bench/rnn.ts, bench/peers/torch_rnn.py) report under the same implementation names
+const rnnImpls = impls.map((i) => ({
+  ...i,
+  args: i.name === 'pytorch' ? [join(root, 'bench/peers/torch_rnn.py'), ...i.args.slice(1)] : [join(here, 'rnn.js'), ...i.args.slice(1)],
+}));
+impls.push(...rnnImpls);
 if (hasTfjs()) impls.push({ name: 'tfjs-cpu', cmd: process.execPath, args: [join(here, 'tfjs-workloads.js'), ...only] });
 else console.error('bench: @tensorflow/tfjs not installed (npm ci installs it as a dev dependency)');
 

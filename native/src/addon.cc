@@ -261,6 +261,7 @@ void register_conv(napi_env, napi_value);
 void register_norm(napi_env, napi_value);
 void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
+void register_rnn(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -321,5 +322,6 @@ NAPI_MODULE_INIT() {
   register_norm(env, exports);
   register_loss(env, exports);
   register_optim(env, exports);
+  register_rnn(env, exports);
   return exports;
 }

@@ -29,6 +29,8 @@ export type Reduction = 'none' | 'mean' | 'sum';
 type H = Handle;
 type T = Tensor;
 type Grads3 = [H | null, H | null, H | null];
+type RnnGrads6 = [H | null, H, H | null, H | null, H | null, H | null];
+type RnnGrads7 = [H | null, H, H, H | null, H | null, H | null, H | null];
 
 export interface BackendInfo {
   name: BackendName;
@@ -164,6 +166,23 @@ export interface Backend {
   /** 1 with probability p, else 0, from a generator seeded with `seed` (deterministic per backend). */
   bernoulli(shape: Shape, p: number, dtype: DType, seed: number): H;
 
+  // ---- recurrent layers: one layer in one direction over a whole sequence (layout: src/ops/rnn.ts).
+  // x [T, B, I]; h0, c0 [B, H]; wIh [G·H, I]; wHh [G·H, H]; biases [G·H] or null; mask [T, B] of x's
+  // dtype (1: valid step, 0: padding that keeps the state and outputs 0) or null; `reverse` runs the
+  // steps T−1 … 0. Saved states hAll/cAll are [T+1, B, H]; without a mask `out` is a view of hAll.
+  /** LSTM (gates i, f, g, o). Returns [out [T,B,H], hN, cN, hAll, cAll, gates [T,B,4H]]. */
+  lstmForward(x: T, h0: T, c0: T, wIh: T, wHh: T, bIh: T | null, bHh: T | null, mask: T | null, reverse: boolean): [H, H, H, H, H, H];
+  /** Returns [dx, dh0, dc0, dWih, dWhh, dbIh, dbHh] (null where `need` excludes them). */
+  lstmBackward(dOut: T, dhN: T, dcN: T, x: T, wIh: T, wHh: T, hAll: T, cAll: T, gates: T, mask: T | null, reverse: boolean, need: RnnGradNeeds): RnnGrads7;
+  /** GRU (gates r, z, n). Returns [out, hN, hAll, gates [T,B,3H], hpn [T,B,H] (W_hn·h + b_hn per step)]. */
+  gruForward(x: T, h0: T, wIh: T, wHh: T, bIh: T | null, bHh: T | null, mask: T | null, reverse: boolean): [H, H, H, H, H];
+  /** Returns [dx, dh0, dWih, dWhh, dbIh, dbHh]. */
+  gruBackward(dOut: T, dhN: T, x: T, wIh: T, wHh: T, hAll: T, gates: T, hpn: T, mask: T | null, reverse: boolean, need: RnnGradNeeds): RnnGrads6;
+  /** Elman RNN, h' = tanh or relu(W_ih·x + b_ih + W_hh·h + b_hh). Returns [out, hN, hAll]. */
+  rnnForward(x: T, h0: T, wIh: T, wHh: T, bIh: T | null, bHh: T | null, mask: T | null, reverse: boolean, relu: boolean): [H, H, H];
+  /** Returns [dx, dh0, dWih, dWhh, dbIh, dbHh]. */
+  rnnBackward(dOut: T, dhN: T, x: T, wIh: T, wHh: T, hAll: T, mask: T | null, reverse: boolean, relu: boolean, need: RnnGradNeeds): RnnGrads6;
+
   // ---- optimizer steps: in place on the parameter and its state, all of one shape and dtype
   /** One Adam (decoupled: AdamW) step as torch.optim's single-tensor implementation. */
   adamStep(p: T, g: T, m: T, v: T, vMax: T | null, o: AdamStepOptions): void;
@@ -171,6 +190,14 @@ export interface Backend {
   sgdStep(p: T, g: T, buf: T | null, o: SgdStepOptions): void;
 }
 
+/** Which gradients a recurrent backward kernel computes (the initial states' always). */
+export interface RnnGradNeeds {
+  input: boolean;
+  /** wIh and wHh. */
+  weights: boolean;
+  /** bIh and bHh (the layer has biases). */
+  bias: boolean;
+}
 export interface AdamStepOptions {
   lr: number; beta1: number; beta2: number; eps: number; weightDecay: number;
   /** AdamW: decay the weights directly instead of adding to the gradient. */

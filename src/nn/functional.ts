@@ -4,5 +4,5 @@ export {
   avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, batchNorm, layerNorm, groupNorm, dropout,
   embedding, oneHot, relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax,
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
-  pad,
+  pad, lstm, gru, rnn, lstmCell, gruCell, rnnCell,
 } from '../ops/index.js';

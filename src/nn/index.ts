@@ -10,5 +10,7 @@ export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, Adaptive
 export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './layers/norm.js';
 export { ReLU, ReLU6, Hardtanh, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout } from './layers/activation.js';
 export { Embedding } from './layers/embedding.js';
+export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './layers/rnn.js';
+export type { RNNBaseOptions, RNNOptions, RecurrentForwardOptions, CellOptions } from './layers/rnn.js';
 export { Sequential, ModuleList, ModuleDict } from './layers/container.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss } from './layers/loss.js';

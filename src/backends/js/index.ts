@@ -14,6 +14,7 @@ import * as nm from './norm.js';
 import * as rd from './reduce.js';
 import * as opt from './optim.js';
 import * as rnd from './random.js';
+import * as rnn from './rnn.js';
 import * as sh from './shape.js';
 import { fresh, fromCanonical, release, stats, storeFor, toCanonical, values, type JsHandle } from './storage.js';
 
@@ -104,6 +105,13 @@ export const jsBackend: Backend = {
   nllLossBackward: ls.nllLossBackward,
   embeddingBackward: ix.embeddingBackward,
   bernoulli: rnd.bernoulli,
+
+  lstmForward: rnn.lstmForward,
+  lstmBackward: rnn.lstmBackward,
+  gruForward: rnn.gruForward,
+  gruBackward: rnn.gruBackward,
+  rnnForward: rnn.rnnForward,
+  rnnBackward: rnn.rnnBackward,
 
   adamStep: opt.adamStep,
   sgdStep: opt.sgdStep,

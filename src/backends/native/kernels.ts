@@ -152,6 +152,16 @@ export function makeNativeBackend(addon: Addon): Backend {
     embeddingBackward: (g, indices, numWeights, paddingIdx) => call('embeddingBackward', s(g), s(indices), numWeights, paddingIdx),
     bernoulli: (shape, p, dtype, seed) => call('bernoulli', shape, p, DTYPE_CODE[dtype], seed),
 
+    lstmForward: (x, h0, c0, wIh, wHh, bIh, bHh, mask, reverse) => call('lstmForward', s(x), s(h0), s(c0), s(wIh), s(wHh), os(bIh), os(bHh), os(mask), reverse),
+    lstmBackward: (dOut, dhN, dcN, x, wIh, wHh, hAll, cAll, gates, mask, reverse, n) =>
+      call('lstmBackward', s(dOut), s(dhN), s(dcN), s(x), s(wIh), s(wHh), s(hAll), s(cAll), s(gates), os(mask), reverse, n.input, n.weights, n.bias),
+    gruForward: (x, h0, wIh, wHh, bIh, bHh, mask, reverse) => call('gruForward', s(x), s(h0), s(wIh), s(wHh), os(bIh), os(bHh), os(mask), reverse),
+    gruBackward: (dOut, dhN, x, wIh, wHh, hAll, gates, hpn, mask, reverse, n) =>
+      call('gruBackward', s(dOut), s(dhN), s(x), s(wIh), s(wHh), s(hAll), s(gates), s(hpn), os(mask), reverse, n.input, n.weights, n.bias),
+    rnnForward: (x, h0, wIh, wHh, bIh, bHh, mask, reverse, relu) => call('rnnForward', s(x), s(h0), s(wIh), s(wHh), os(bIh), os(bHh), os(mask), reverse, relu),
+    rnnBackward: (dOut, dhN, x, wIh, wHh, hAll, mask, reverse, relu, n) =>
+      call('rnnBackward', s(dOut), s(dhN), s(x), s(wIh), s(wHh), s(hAll), os(mask), reverse, relu, n.input, n.weights, n.bias),
+
     adamStep: (p, g, m, v, vMax, o) =>
       call('adamStep', s(p), s(g), s(m), s(v), os(vMax), o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled, o.step, o.maximize),
     sgdStep: (p, g, buf, o) =>
