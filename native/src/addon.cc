@@ -256,6 +256,7 @@ void register_conv(napi_env, napi_value);
 void register_norm(napi_env, napi_value);
 void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
+void register_attention(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -316,5 +317,6 @@ NAPI_MODULE_INIT() {
   register_norm(env, exports);
   register_loss(env, exports);
   register_optim(env, exports);
+  register_attention(env, exports);
   return exports;
 }

@@ -4,5 +4,5 @@ export {
   avgPool1d, avgPool2d, adaptiveAvgPool1d, adaptiveAvgPool2d, batchNorm, layerNorm, groupNorm, dropout,
   embedding, oneHot, relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax,
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
-  pad,
+  pad, scaledDotProductAttention, multiheadAttentionForward, additiveAttention, applyRotary,
 } from '../ops/index.js';

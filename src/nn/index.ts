@@ -11,4 +11,11 @@ export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './layers/norm.js
 export { ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout } from './layers/activation.js';
 export { Embedding } from './layers/embedding.js';
 export { Sequential, ModuleList, ModuleDict } from './layers/container.js';
+export { AdditiveAttention, MultiheadAttention, RotaryEmbedding } from './layers/attention.js';
+export type { MultiheadAttentionOptions, MultiheadAttentionCallOptions } from './layers/attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
+  SinusoidalPositionalEncoding, LearnedPositionalEmbedding, generateSquareSubsequentMask,
+} from './layers/transformer.js';
+export type { TransformerLayerOptions, TransformerActivation, EncoderLayerCallOptions, DecoderLayerCallOptions, EncoderCallOptions, LayerSource } from './layers/transformer.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss } from './layers/loss.js';

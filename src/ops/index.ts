@@ -10,3 +10,4 @@ export * from './indexing.js';
 export * from './conv.js';
 export * from './norm.js';
 export * from './loss.js';
+export * from './attention.js';
