@@ -81,6 +81,12 @@ at::Tensor operand(Args& a, size_t i);
 /** Returns t converted to dtype `want` when ATen's promotion chose another (it should not). */
 at::Tensor as_dtype(const at::Tensor& t, at::ScalarType want);
 
+/**
+ * Fills t with `value` where a counter-based hash of (seed, element index) gives a 24-bit uniform below p,
+ * else 0: the js backend's bernoulli draws the same mask. Parallel and deterministic for a seed.
+ */
+void bernoulli_fill(at::Tensor& t, double p, uint64_t seed, double value);
+
 using Register = void (*)(napi_env, napi_value);
 void define(napi_env env, napi_value exports, const char* name, napi_callback fn);
 
