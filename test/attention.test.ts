@@ -288,6 +288,9 @@ describe('attention parity (native vs js)', () => {
     parity((a, b, c, d) => st.scaledDotProductAttention(a, b, c, { attnMask: d }), [q, k, v, m], { name: 'sdpa float mask', atol: 1e-5 });
     const x = smooth([2, 5, 4, 8], 5).float();
     parity((a) => st.scaledDotProductAttention(a.transpose(1, 2), a.transpose(1, 2), a.transpose(1, 2)), [x], { name: 'sdpa permuted', atol: 1e-5 });
+    // dropout masks hash (seed, index) the same way on both backends
+    parity((a, b, c) => st.scaledDotProductAttention(a, b, c, { dropoutP: 0.3, isCausal: true, generator: new st.Generator(5) }), [q, k.slice(2, 0, 5), v.slice(2, 0, 5)], { name: 'sdpa dropout', atol: 1e-5 });
+    parity((a) => st.dropout(a, 0.4, true, new st.Generator(6)), [smooth([3, 50], 9).float()], { name: 'dropout', atol: 1e-6 });
     const kpm = st.tensor([[false, false, false, false, true], [true, true, true, true, true]]);
     parity((xx, w, b) => present(st.multiheadAttentionForward(xx, xx, xx, 4, { inProjWeight: w, inProjBias: b, outProjWeight: w.slice(0, 0, 8), outProjBias: null }, {
       keyPaddingMask: kpm.to(xx.backend.name),

@@ -2,6 +2,7 @@
 // sum) and one for the backward, each a few batched matrix products over every batch and head at once.
 #include "common.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace strata {
@@ -17,6 +18,22 @@ static std::vector<int64_t> with_batch(const at::Tensor& t, int64_t m, int64_t n
   return s;
 }
 
+/**
+ * Rows per query block in causal attention. Block [r0, r1) only needs keys [0, r1): the products skip the
+ * masked keys after each block (with nb blocks, (nb + 1)/(2·nb) of the work: 5/8 for 4 blocks).
+ */
+static int64_t causal_block(int64_t L) { return std::max<int64_t>((L + 7) / 8, std::min<int64_t>(32, (L + 3) / 4)); }
+
+/** Calls f(r0, rows, keys) for each causal query block: rows [r0, r0 + rows) see keys [0, keys). */
+template <typename F>
+static void for_causal_blocks(int64_t L, int64_t S, F f) {
+  const int64_t lb = causal_block(L);
+  for (int64_t r0 = 0; r0 < L; r0 += lb) {
+    const int64_t r1 = std::min(L, r0 + lb);
+    f(r0, r1 - r0, std::min(S, r1));
+  }
+}
+
 // attention(q, k, v, mask|null, causal, scale, dropoutP, seed) -> [out, probs, keep|null]
 STRATA_KERNEL(attention) {
   const at::Tensor& q = a.tensor(0);
@@ -30,7 +47,19 @@ STRATA_KERNEL(attention) {
   const int64_t L = q.size(-2), S = k.size(-2), Ev = v.size(-1);
   constexpr double inf = std::numeric_limits<double>::infinity();
   // NOTE: scaling q ([L, E]) costs less than scaling the scores ([L, S]) whenever E < S.
-  at::Tensor s = at::bmm(as3d(q) * scale, as3d(k).transpose(1, 2));
+  at::Tensor q3 = as3d(q) * scale, k3 = as3d(k), v3 = as3d(v);
+  const bool blocked = causal && L > 1 && S > 0;
+  at::Tensor s;
+  if (blocked) {
+    // scores after a block's last key are never computed: the causal fill below overwrites them
+    s = at::empty({q3.size(0), L, S}, q3.options());
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor o = s.narrow(1, r0, n).narrow(2, 0, c);
+      at::bmm_out(o, q3.narrow(1, r0, n), k3.narrow(1, 0, c).transpose(1, 2));
+    });
+  } else {
+    s = at::bmm(q3, k3.transpose(1, 2));
+  }
   if (mask.defined()) s.view(with_batch(q, L, S)).add_(mask);
   if (causal) s.masked_fill_(at::ones({L, S}, s.options().dtype(at::kBool)).triu_(1), -inf);
   at::Tensor probs = at::_softmax(s, -1, false);
@@ -39,17 +68,25 @@ STRATA_KERNEL(attention) {
   if (mask.defined()) probs.masked_fill_(s.amax(-1, true).eq(-inf), 0);
   at::Tensor keep, weights = probs;
   if (p > 0) {
-    at::Generator gen = at::detail::createCPUGenerator(seed);
-    keep = at::empty_like(probs).bernoulli_(1 - p, gen);
-    if (p < 1) keep.mul_(1 / (1 - p));
+    keep = at::empty_like(probs);
+    bernoulli_fill(keep, 1 - p, seed, p < 1 ? 1 / (1 - p) : 0);
     weights = probs * keep;
   }
-  at::Tensor out = at::bmm(weights, as3d(v));
+  at::Tensor out;
+  if (blocked) {
+    out = at::empty({q3.size(0), L, Ev}, q3.options());
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor o = out.narrow(1, r0, n);
+      at::bmm_out(o, weights.narrow(1, r0, n).narrow(2, 0, c), v3.narrow(1, 0, c));
+    });
+  } else {
+    out = at::bmm(weights, v3);
+  }
   const auto ls = with_batch(q, L, S);
   return a.ret_list({out.view(with_batch(q, L, Ev)), probs.view(ls), keep.defined() ? keep.view(ls) : keep});
 }
 
-// attentionBackward(gOut, gWeights|null, q, k, v, probs, keep|null, scale, wantScores) -> [gq, gk, gv, gScores|null]
+// attentionBackward(gOut, gWeights|null, q, k, v, probs, keep|null, scale, causal, wantScores) -> [gq, gk, gv, gScores|null]
 STRATA_KERNEL(attention_backward) {
   at::Tensor g = as3d(a.tensor(0));
   at::Tensor gw = a.opt_tensor(1);
@@ -59,17 +96,46 @@ STRATA_KERNEL(attention_backward) {
   at::Tensor probs = as3d(a.tensor(5));
   at::Tensor keep = a.opt_tensor(6);
   double scale = a.f64(7);
-  bool want_scores = a.boolean(8);
+  bool causal = a.boolean(8), want_scores = a.boolean(9);
+  const int64_t L = q.size(-2), S = k.size(-2);
   if (keep.defined()) keep = as3d(keep);
   at::Tensor weights = keep.defined() ? probs * keep : probs;
-  at::Tensor gv = at::bmm(weights.transpose(1, 2), g);
-  at::Tensor gp = at::bmm(g, as3d(v).transpose(1, 2));
+  at::Tensor q3 = as3d(q), k3 = as3d(k), v3 = as3d(v);
+  const bool blocked = causal && L > 1 && S > 0;
+  at::Tensor gv, gp, gq, gk;
+  // the weights after a causal block's last key are zero: those products are skipped
+  if (blocked) {
+    gv = at::zeros_like(v3, at::MemoryFormat::Contiguous);
+    gp = at::empty_like(probs, at::MemoryFormat::Contiguous);
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor gb = g.narrow(1, r0, n);
+      gv.narrow(1, 0, c).baddbmm_(weights.narrow(1, r0, n).narrow(2, 0, c).transpose(1, 2), gb);
+      at::Tensor o = gp.narrow(1, r0, n).narrow(2, 0, c);
+      at::bmm_out(o, gb, v3.narrow(1, 0, c).transpose(1, 2));
+      if (c < S) gp.narrow(1, r0, n).narrow(2, c, S - c).zero_();
+    });
+  } else {
+    gv = at::bmm(weights.transpose(1, 2), g);
+    gp = at::bmm(g, v3.transpose(1, 2));
+  }
   if (gw.defined()) gp.add_(as3d(gw));
   if (keep.defined()) gp.mul_(keep);
   at::Tensor gs = at::_softmax_backward_data(gp, probs, -1, probs.scalar_type());
-  at::Tensor gq = at::bmm(gs, as3d(k)).mul_(scale);
-  at::Tensor gk = at::bmm(gs.transpose(1, 2), as3d(q)).mul_(scale);
-  const int64_t L = q.size(-2), S = k.size(-2);
+  if (blocked) {
+    gq = at::empty_like(q3, at::MemoryFormat::Contiguous);
+    gk = at::zeros_like(k3, at::MemoryFormat::Contiguous);
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor gsb = gs.narrow(1, r0, n).narrow(2, 0, c);
+      at::Tensor o = gq.narrow(1, r0, n);
+      at::bmm_out(o, gsb, k3.narrow(1, 0, c));
+      gk.narrow(1, 0, c).baddbmm_(gsb.transpose(1, 2), q3.narrow(1, r0, n));
+    });
+    gq.mul_(scale);
+    gk.mul_(scale);
+  } else {
+    gq = at::bmm(gs, k3).mul_(scale);
+    gk = at::bmm(gs.transpose(1, 2), q3).mul_(scale);
+  }
   return a.ret_list({gq.view(q.sizes()), gk.view(k.sizes()), gv.view(v.sizes()),
                      want_scores ? gs.view(with_batch(q, L, S)) : at::Tensor()});
 }

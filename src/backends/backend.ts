@@ -173,10 +173,11 @@ export interface Backend {
    */
   attention(q: T, k: T, v: T, mask: T | null, causal: boolean, scale: number, dropoutP: number, seed: number): [H, H, H | null];
   /**
-   * Gradients of attention from gOut [..., L, Ev] and gWeights (of the weights after dropout) or null.
-   * Returns [gq, gk, gv, gScores (the gradient of the masked scores, only when wantScores)].
+   * Gradients of attention from gOut [..., L, Ev] and gWeights (of the weights after dropout) or null;
+   * `causal` as in the forward (the weights above the diagonal are zero). Returns [gq, gk, gv, gScores
+   * (the gradient of the masked scores, only when wantScores)].
    */
-  attentionBackward(gOut: T, gWeights: T | null, q: T, k: T, v: T, probs: T, keep: T | null, scale: number, wantScores: boolean): [H, H, H, H | null];
+  attentionBackward(gOut: T, gWeights: T | null, q: T, k: T, v: T, probs: T, keep: T | null, scale: number, causal: boolean, wantScores: boolean): [H, H, H, H | null];
 
   // ---- optimizer steps: in place on the parameter and its state, all of one shape and dtype
   /** One Adam (decoupled: AdamW) step as torch.optim's single-tensor implementation. */

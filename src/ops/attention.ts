@@ -1,6 +1,7 @@
 // Attention: scaled dot-product attention (one fused kernel forward, one backward), the multi-head
 // attention forward, additive (Bahdanau) attention, and rotary position embeddings.
 import { defineOp, record } from '../autograd/graph.js';
+import { noGrad } from '../autograd/grad-mode.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
@@ -17,7 +18,7 @@ import { backendOf, describe, expectFloat, expectTensor, wrap } from './util.js'
 
 // ---------------------------------------------------------------- scaled dot-product attention
 
-interface AttnAttrs { scale: number; weights: boolean; hasKeep: boolean }
+interface AttnAttrs { scale: number; causal: boolean; weights: boolean; hasKeep: boolean }
 
 const attentionDef = defineOp<AttnAttrs>({
   name: 'scaledDotProductAttention',
@@ -27,7 +28,7 @@ const attentionDef = defineOp<AttnAttrs>({
     const b = q.backend;
     const gW = ctx.attrs.weights ? grads[1] : null;
     const wantScores = ctx.needs(3);
-    const [hq, hk, hv, hs] = b.attentionBackward(grads[0], gW, q, k, v, probs, ctx.attrs.hasKeep ? keep : null, ctx.attrs.scale, wantScores);
+    const [hq, hk, hv, hs] = b.attentionBackward(grads[0], gW, q, k, v, probs, ctx.attrs.hasKeep ? keep : null, ctx.attrs.scale, ctx.attrs.causal, wantScores);
     const gq = wrap(b, hq, q.shape, q.dtype), gk = wrap(b, hk, k.shape, k.dtype), gv = wrap(b, hv, v.shape, v.dtype);
     const gs = hs === null ? null : wrap(b, hs, probs.shape, q.dtype);
     record(attentionGradDef, [grads[0], q, k, v], [gq, gk, gv, ...(gs ? [gs] : [])], [], undefined);
@@ -122,7 +123,7 @@ function attentionImpl(
       : wrap(b, b.view(probs, probs.shape)!, probs.shape, q.dtype, probs);
   }
   const saved = [qe, ke, ve, probs, ...(keep ? [keep] : [])];
-  record(attentionDef, [q, k, v, mask], weights ? [out, weights] : out, saved, { scale: sc, weights: needWeights, hasKeep: keep !== null });
+  record(attentionDef, [q, k, v, mask], weights ? [out, weights] : out, saved, { scale: sc, causal, weights: needWeights, hasKeep: keep !== null });
   if (out.gradFn === null) {
     probs.dispose();
     keep?.dispose();
@@ -207,15 +208,13 @@ export function multiheadAttentionForward(
   if (w.inProjWeight) {
     const W = w.inProjWeight, B = w.inProjBias;
     if (query === key && key === value) {
-      const qkv = reshape(linear(query, W, B), [N, L, 3, numHeads, hd]);
-      [q, k, v] = [0, 1, 2].map((i) => transpose(select(qkv, 2, i), 1, 2));
+      [q, k, v] = splitPacked(reshape(linear(query, W, B), [N, L, 3, numHeads, hd]));
     } else {
       const [Wq, Wkv] = split(W, [E, 2 * E], 0);
       const [Bq, Bkv] = B ? split(B, [E, 2 * E], 0) : [null, null];
       q = heads(linear(query, Wq, Bq), numHeads);
       if (key === value) {
-        const kv = reshape(linear(key, Wkv, Bkv), [N, S, 2, numHeads, hd]);
-        [k, v] = [0, 1].map((i) => transpose(select(kv, 2, i), 1, 2));
+        [k, v] = splitPacked(reshape(linear(key, Wkv, Bkv), [N, S, 2, numHeads, hd]));
       } else {
         const [Wk, Wv] = split(Wkv, E, 0);
         const [Bk, Bv] = Bkv ? split(Bkv, E, 0) : [null, null];
@@ -265,6 +264,19 @@ export function multiheadAttentionForward(
   const y = linear(merged, w.outProjWeight, w.outProjBias);
   if (!weights) return [y, null];
   return [y, opts.averageAttnWeights ?? true ? mean(weights, 1) : weights];
+}
+
+const splitPackedDef = defineOp({
+  name: 'splitPackedHeads',
+  // one kernel writes every part's gradient (slices taken one by one would each scatter into zeros)
+  backward: (_ctx, grads) => [stack(grads.map((g) => transpose(g, 1, 2)), 2)],
+});
+
+/** x [N, T, P, H, d] → P views [N, H, T, d] (packed projections split into heads), one autograd node. */
+function splitPacked(x: Tensor): Tensor[] {
+  const parts = noGrad(() => Array.from({ length: x.shape[2] }, (_, i) => transpose(select(x, 2, i), 1, 2)));
+  record(splitPackedDef, [x], parts, [], undefined);
+  return parts;
 }
 
 /** [N, T, E] → [N, H, T, E/H] (a view). */

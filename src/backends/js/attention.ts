@@ -1,8 +1,8 @@
 // js kernels: fused scaled dot-product attention and its gradient, one batch matrix at a time with strided gemms.
 import type { Tensor } from '../../tensor/tensor.js';
-import { Generator } from '../../tensor/random.js';
 import { H, alloc, type JsHandle, type Store } from './storage.js';
 import { gemmStrided } from './linalg.js';
+import { hashKey, hashUniform24 } from './random.js';
 
 /** A strided [M, N] matrix per batch index of t [..., M, N]. */
 interface Mats { data: Store; offsets: number[]; rs: number; cs: number }
@@ -32,7 +32,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, 
   const out = alloc(q.dtype, [...batch, L, Ev]);
   const probs = alloc(q.dtype, [...batch, L, S]);
   const keep = dropoutP > 0 ? alloc(q.dtype, [...batch, L, S]) : null;
-  const gen = keep ? new Generator(seed) : null;
+  // the mask is native's: a hash of (seed, flat index into [..., L, S])
+  const key = hashKey(seed), threshold = (1 - dropoutP) * 16777216;
   const keepScale = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
   const s = new Float64Array(L * S), w = new Float64Array(L * S);
   const O = out.data, P = probs.data;
@@ -66,7 +67,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, 
         const pij = s[row + j];
         P[base + row + j] = pij;
         if (keep) {
-          const kv = gen!.random24() < 1 - dropoutP ? keepScale : 0;
+          const kv = hashUniform24(key, base + row + j) < threshold ? keepScale : 0;
           keep.data[base + row + j] = kv;
           w[row + j] = pij * kv;
         } else {
@@ -87,7 +88,7 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, 
 }
 
 export function attentionBackward(
-  gOut: Tensor, gWeights: Tensor | null, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, keep: Tensor | null, scale: number, wantScores: boolean,
+  gOut: Tensor, gWeights: Tensor | null, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, keep: Tensor | null, scale: number, _causal: boolean, wantScores: boolean,
 ): [JsHandle, JsHandle, JsHandle, JsHandle | null] {
   const L = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2], E = q.shape[q.ndim - 1], Ev = v.shape[v.ndim - 1];
   const G = mats(gOut), GW = gWeights ? mats(gWeights) : null, Q = mats(q), K = mats(k), V = mats(v), P = mats(probs);
