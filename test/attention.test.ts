@@ -92,6 +92,9 @@ for (const be of backends()) {
       const q = smooth([2, 3, 4], 1, be), k = smooth([2, 5, 4], 2, be), v = smooth([2, 5, 3], 3, be);
       gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c), [q, k, v], { name: 'sdpa' });
       gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { isCausal: true, scale: 0.7 }), [q, k, v], { name: 'sdpa causal' });
+      // more queries than keys, and more keys than queries: the causal blocks end at either edge
+      gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { isCausal: true }), [smooth([1, 9, 2], 6, be), smooth([1, 4, 2], 7, be), smooth([1, 4, 3], 8, be)], { name: 'sdpa causal L > S' });
+      gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { isCausal: true }), [smooth([1, 7, 2], 9, be), smooth([1, 10, 2], 10, be), smooth([1, 10, 1], 11, be)], { name: 'sdpa causal L < S' });
       const m = smooth([3, 5], 4, be);
       gradcheck((a, b, c, d) => st.scaledDotProductAttention(a, b, c, { attnMask: d }), [q, k, v, m], { name: 'sdpa float mask' });
       const bm = st.tensor([[true, false, true, true, false], [false, false, false, false, false], [true, true, true, true, true]], { backend: be });

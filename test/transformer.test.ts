@@ -154,6 +154,10 @@ for (const be of backends()) {
       assert.ok(Math.abs(m.loss(ids, targets).item() - Math.log(11)) < 0.3);
       trainStepLowers(m, () => m.loss(ids, targets), 0.5);
       roundTrip(m, new models.GPT(task, cfg).to(be), (mm) => (mm as st.models.GPT).forward(ids));
+      // multiply-adds per sequence of 8: per layer the q/k/v, output and two feed-forward projections and
+      // attention's q·kᵀ and weights·v (T·T·d each, over all heads), then the tied head
+      const T = 8, macs = L * (T * d * 3 * d + T * d * d + 2 * T * d * 4 * d + 2 * T * T * d) + T * d * 11;
+      assert.equal(st.lab.summary(m, [T], { input: () => st.zeros([1, T], { dtype: 'int64', backend: be }) }).macs, macs);
       assert.throws(() => m.forward(st.zeros([1, 9], { dtype: 'int64', backend: be })), /GPT: sequence length 9 exceeds the context length 8/);
       assert.throws(() => m.forward(st.zeros([1, 3], { backend: be })), /GPT: expected token ids as an int64 tensor/);
     });

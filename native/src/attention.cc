@@ -105,17 +105,13 @@ STRATA_KERNEL(attention_backward) {
   at::Tensor gv, gp, gq, gk;
   // the weights after a causal block's last key are zero: those products are skipped
   if (blocked) {
-    gv = at::zeros_like(v3, at::MemoryFormat::Contiguous);
     gp = at::empty_like(probs, at::MemoryFormat::Contiguous);
     for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
-      at::Tensor gb = g.narrow(1, r0, n);
-      gv.narrow(1, 0, c).baddbmm_(weights.narrow(1, r0, n).narrow(2, 0, c).transpose(1, 2), gb);
       at::Tensor o = gp.narrow(1, r0, n).narrow(2, 0, c);
-      at::bmm_out(o, gb, v3.narrow(1, 0, c).transpose(1, 2));
+      at::bmm_out(o, g.narrow(1, r0, n), v3.narrow(1, 0, c).transpose(1, 2));
       if (c < S) gp.narrow(1, r0, n).narrow(2, c, S - c).zero_();
     });
   } else {
-    gv = at::bmm(weights.transpose(1, 2), g);
     gp = at::bmm(g, v3.transpose(1, 2));
   }
   if (gw.defined()) gp.add_(as3d(gw));
@@ -123,16 +119,27 @@ STRATA_KERNEL(attention_backward) {
   at::Tensor gs = at::_softmax_backward_data(gp, probs, -1, probs.scalar_type());
   if (blocked) {
     gq = at::empty_like(q3, at::MemoryFormat::Contiguous);
-    gk = at::zeros_like(k3, at::MemoryFormat::Contiguous);
     for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
-      at::Tensor gsb = gs.narrow(1, r0, n).narrow(2, 0, c);
       at::Tensor o = gq.narrow(1, r0, n);
-      at::bmm_out(o, gsb, k3.narrow(1, 0, c));
-      gk.narrow(1, 0, c).baddbmm_(gsb.transpose(1, 2), q3.narrow(1, r0, n));
+      at::bmm_out(o, gs.narrow(1, r0, n).narrow(2, 0, c), k3.narrow(1, 0, c));
     });
+    // key block [k0, k0 + m) is seen by queries k0.. only; keys past the last query by none
+    gv = at::empty_like(v3, at::MemoryFormat::Contiguous);
+    gk = at::empty_like(k3, at::MemoryFormat::Contiguous);
+    const int64_t seen = std::min(S, L);
+    for_causal_blocks(seen, seen, [&](int64_t k0, int64_t m, int64_t) {
+      at::Tensor ov = gv.narrow(1, k0, m), ok = gk.narrow(1, k0, m);
+      at::bmm_out(ov, weights.narrow(1, k0, L - k0).narrow(2, k0, m).transpose(1, 2), g.narrow(1, k0, L - k0));
+      at::bmm_out(ok, gs.narrow(1, k0, L - k0).narrow(2, k0, m).transpose(1, 2), q3.narrow(1, k0, L - k0));
+    });
+    if (seen < S) {
+      gv.narrow(1, seen, S - seen).zero_();
+      gk.narrow(1, seen, S - seen).zero_();
+    }
     gq.mul_(scale);
     gk.mul_(scale);
   } else {
+    gv = at::bmm(weights.transpose(1, 2), g);
     gq = at::bmm(gs, k3).mul_(scale);
     gk = at::bmm(gs.transpose(1, 2), q3).mul_(scale);
   }

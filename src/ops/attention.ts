@@ -4,7 +4,8 @@ import { defineOp, record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
-import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
+import { broadcastShapes, numel, shapesEqual } from '../tensor/shape.js';
+import { reportMacs } from './observe.js';
 import { Tensor } from '../tensor/tensor.js';
 import { isFloating } from '../tensor/dtype.js';
 import { arange, scalarTensor, tensor } from './creation.js';
@@ -114,6 +115,8 @@ function attentionImpl(
   const seed = dropoutP > 0 ? generator.nextSeed() : 0;
   const [ho, hp, hk] = b.attention(qe, ke, ve, m, causal, sc, dropoutP, seed);
   const out = wrap(b, ho, [...batch, L, Ev], q.dtype);
+  // q·kᵀ and weights·v, counted dense (causal attention skips part of both)
+  reportMacs('scaledDotProductAttention', numel(batch) * L * S * (E + Ev));
   const probs = wrap(b, hp, [...batch, L, S], q.dtype);
   const keep = hk === null ? null : wrap(b, hk, probs.shape, q.dtype);
   let weights: Tensor | null = null;
