@@ -92,6 +92,8 @@ for (const be of backends()) {
       const q = smooth([2, 3, 4], 1, be), k = smooth([2, 5, 4], 2, be), v = smooth([2, 5, 3], 3, be);
       gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c), [q, k, v], { name: 'sdpa' });
       gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { isCausal: true, scale: 0.7 }), [q, k, v], { name: 'sdpa causal' });
+      // dropout: a fixed seed makes a fixed mask, which the backward redraws
+      gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { dropoutP: 0.4, isCausal: true, generator: new st.Generator(3) }), [q, k, v], { name: 'sdpa dropout' });
       // more queries than keys, and more keys than queries: the causal blocks end at either edge
       gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { isCausal: true }), [smooth([1, 9, 2], 6, be), smooth([1, 4, 2], 7, be), smooth([1, 4, 3], 8, be)], { name: 'sdpa causal L > S' });
       gradcheck((a, b, c) => st.scaledDotProductAttention(a, b, c, { isCausal: true }), [smooth([1, 7, 2], 9, be), smooth([1, 10, 2], 10, be), smooth([1, 10, 1], 11, be)], { name: 'sdpa causal L < S' });
@@ -190,6 +192,9 @@ for (const be of backends()) {
       // cross-attention, weights returned (averaged) and used in the loss
       gradcheck((a, b, c, d, xx, mm) => present(st.multiheadAttentionForward(xx, mm, mm, H, w(a, b, c, d), { attnMask: st.tensor([[0, -1], [0.5, 0], [0, 0]], { backend: be, dtype: 'float64' }) })),
         [W, B, Wo, Bo, x, mem], { name: 'mha cross with weights' });
+      // attention dropout, with the dropped weights returned per head and used in the loss
+      gradcheck((a, b, c, d, xx) => present(st.multiheadAttentionForward(xx, xx, xx, H, w(a, b, c, d), { dropoutP: 0.3, generator: new st.Generator(4), averageAttnWeights: false })),
+        [W, B, Wo, Bo, x], { name: 'mha dropout with weights' });
       // separate projections
       const sep = (q: Tensor, k: Tensor, v: Tensor, xx: Tensor, mm: Tensor) => present(st.multiheadAttentionForward(xx, mm, mm.slice(2, 0, 3), H, {
         inProjWeight: null, inProjBias: null, qProjWeight: q, kProjWeight: k, vProjWeight: v, outProjWeight: Wo, outProjBias: null,

@@ -100,6 +100,8 @@ for (const be of backends()) {
       assert.deepEqual(y.shape, [4, 2, d]);
       // the final LayerNorm (weight 1, bias 0) leaves each position with mean 0
       assertClose(y.mean(-1), new Array(8).fill(0), { atol: 1e-5 });
+      roundTrip(enc, new nn.TransformerEncoder(() => new nn.TransformerEncoderLayer(d, 2, { dimFeedforward: f }), 3, { norm: new nn.LayerNorm(d) }).to(be),
+        (m) => (m as st.nn.TransformerEncoder).forward(x, { isCausal: true }));
       const dl = new nn.TransformerDecoderLayer(d, 2, { dimFeedforward: f });
       const dec = new nn.TransformerDecoder(dl, 2).to(be);
       assert.equal(dec.numParameters(), 2 * dl.numParameters());
@@ -210,8 +212,9 @@ for (const be of backends()) {
         // an explicit mask overrides padIdx
         const explicit = m.forward(st.tensor([[1, 5, 6, 9, 9]], { dtype: 'int64', backend: be }), { keyPaddingMask: st.tensor([[false, false, false, true, true]], { backend: be }) });
         assertClose(explicit, flat(short), { atol: 1e-5 });
-        m.train();
         const ids = st.tensor([[1, 2, 3, 0], [1, 4, 0, 0], [1, 7, 8, 9]], { dtype: 'int64', backend: be });
+        roundTrip(m, new models.BertClassifier(t, { nLayer: 2, nHead: 2, dModel: 16, pooling }).to(be), (mm) => (mm as st.models.BertClassifier).forward(ids));
+        m.train();
         const y = st.tensor([0, 2, 1], { dtype: 'int64', backend: be });
         const dropFree = new models.BertClassifier(t, { nLayer: 1, nHead: 2, dModel: 16, pooling, dropout: 0 }).to(be);
         trainStepLowers(dropFree, () => st.crossEntropy(dropFree.forward(ids), y), 0.05);

@@ -34,7 +34,7 @@ static void for_causal_blocks(int64_t L, int64_t S, F f) {
   }
 }
 
-// attention(q, k, v, mask|null, causal, scale, dropoutP, seed) -> [out, probs, keep|null]
+// attention(q, k, v, mask|null, causal, scale, dropoutP, seed, needWeights) -> [out, probs, weights after dropout|null]
 STRATA_KERNEL(attention) {
   const at::Tensor& q = a.tensor(0);
   const at::Tensor& k = a.tensor(1);
@@ -43,6 +43,7 @@ STRATA_KERNEL(attention) {
   bool causal = a.boolean(4);
   double scale = a.f64(5), p = a.f64(6);
   uint64_t seed = static_cast<uint64_t>(a.i64(7));
+  bool need_weights = a.boolean(8);
   if (q.dim() < 2 || k.dim() != q.dim() || v.dim() != q.dim()) throw ArgError("q, k and v need the same rank (at least 2)");
   const int64_t L = q.size(-2), S = k.size(-2), Ev = v.size(-1);
   constexpr double inf = std::numeric_limits<double>::infinity();
@@ -66,11 +67,11 @@ STRATA_KERNEL(attention) {
   // NOTE: a row whose scores are all -inf (every key masked) gives 0/0 = NaN in softmax; its weights are
   // set to zero instead, so its output is zero. Causal masking alone never empties a row (key 0 is always seen).
   if (mask.defined()) probs.masked_fill_(s.amax(-1, true).eq(-inf), 0);
-  at::Tensor keep, weights = probs;
+  // dropout's mask is a hash of (seed, index): the backward redraws it rather than keeping it
+  at::Tensor weights = probs;
   if (p > 0) {
-    keep = at::empty_like(probs);
-    bernoulli_fill(keep, 1 - p, seed, p < 1 ? 1 / (1 - p) : 0);
-    weights = probs * keep;
+    weights = at::empty_like(probs);
+    dropout_apply(probs, weights, p, seed);
   }
   at::Tensor out;
   if (blocked) {
@@ -83,10 +84,10 @@ STRATA_KERNEL(attention) {
     out = at::bmm(weights, v3);
   }
   const auto ls = with_batch(q, L, S);
-  return a.ret_list({out.view(with_batch(q, L, Ev)), probs.view(ls), keep.defined() ? keep.view(ls) : keep});
+  return a.ret_list({out.view(with_batch(q, L, Ev)), probs.view(ls), need_weights && p > 0 ? weights.view(ls) : at::Tensor()});
 }
 
-// attentionBackward(gOut, gWeights|null, q, k, v, probs, keep|null, scale, causal, wantScores) -> [gq, gk, gv, gScores|null]
+// attentionBackward(gOut, gWeights|null, q, k, v, probs, scale, causal, dropoutP, seed, wantScores) -> [gq, gk, gv, gScores|null]
 STRATA_KERNEL(attention_backward) {
   at::Tensor g = as3d(a.tensor(0));
   at::Tensor gw = a.opt_tensor(1);
@@ -94,12 +95,17 @@ STRATA_KERNEL(attention_backward) {
   const at::Tensor& k = a.tensor(3);
   const at::Tensor& v = a.tensor(4);
   at::Tensor probs = as3d(a.tensor(5));
-  at::Tensor keep = a.opt_tensor(6);
-  double scale = a.f64(7);
-  bool causal = a.boolean(8), want_scores = a.boolean(9);
+  double scale = a.f64(6);
+  bool causal = a.boolean(7);
+  double p = a.f64(8);
+  uint64_t seed = static_cast<uint64_t>(a.i64(9));
+  bool want_scores = a.boolean(10);
   const int64_t L = q.size(-2), S = k.size(-2);
-  if (keep.defined()) keep = as3d(keep);
-  at::Tensor weights = keep.defined() ? probs * keep : probs;
+  at::Tensor weights = probs;
+  if (p > 0) {
+    weights = at::empty_like(probs, at::MemoryFormat::Contiguous);
+    dropout_apply(probs, weights, p, seed);
+  }
   at::Tensor q3 = as3d(q), k3 = as3d(k), v3 = as3d(v);
   const bool blocked = causal && L > 1 && S > 0;
   at::Tensor gv, gp, gq, gk;
@@ -115,7 +121,7 @@ STRATA_KERNEL(attention_backward) {
     gp = at::bmm(g, v3.transpose(1, 2));
   }
   if (gw.defined()) gp.add_(as3d(gw));
-  if (keep.defined()) gp.mul_(keep);
+  if (p > 0) dropout_apply(gp, gp, p, seed);
   at::Tensor gs = at::_softmax_backward_data(gp, probs, -1, probs.scalar_type());
   if (blocked) {
     gq = at::empty_like(q3, at::MemoryFormat::Contiguous);

@@ -19,17 +19,17 @@ import { backendOf, describe, expectFloat, expectTensor, wrap } from './util.js'
 
 // ---------------------------------------------------------------- scaled dot-product attention
 
-interface AttnAttrs { scale: number; causal: boolean; weights: boolean; hasKeep: boolean }
+interface AttnAttrs { scale: number; causal: boolean; weights: boolean; dropoutP: number; seed: number }
 
 const attentionDef = defineOp<AttnAttrs>({
   name: 'scaledDotProductAttention',
   backward: (ctx, grads) => {
-    // saved: q, k, v (expanded to the common batch), probs, then keep (with dropout)
-    const [q, k, v, probs, keep] = ctx.saved;
+    // saved: q, k, v (expanded to the common batch) and probs; the kernel redraws the dropout mask from the seed
+    const [q, k, v, probs] = ctx.saved;
     const b = q.backend;
+    const { scale, causal, dropoutP, seed } = ctx.attrs;
     const gW = ctx.attrs.weights ? grads[1] : null;
-    const wantScores = ctx.needs(3);
-    const [hq, hk, hv, hs] = b.attentionBackward(grads[0], gW, q, k, v, probs, ctx.attrs.hasKeep ? keep : null, ctx.attrs.scale, ctx.attrs.causal, wantScores);
+    const [hq, hk, hv, hs] = b.attentionBackward(grads[0], gW, q, k, v, probs, scale, causal, dropoutP, seed, ctx.needs(3));
     const gq = wrap(b, hq, q.shape, q.dtype), gk = wrap(b, hk, k.shape, k.dtype), gv = wrap(b, hv, v.shape, v.dtype);
     const gs = hs === null ? null : wrap(b, hs, probs.shape, q.dtype);
     record(attentionGradDef, [grads[0], q, k, v], [gq, gk, gv, ...(gs ? [gs] : [])], [], undefined);
@@ -90,7 +90,7 @@ function attentionImpl(
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) {
     throw new StrataError(op, `query, key and value need shapes [..., L, E], [..., S, E], [..., S, Ev]; got ${fmtShape(q.shape)}, ${fmtShape(k.shape)}, ${fmtShape(v.shape)}`);
   }
-  const L = q.shape[q.ndim - 1 - 1], E = q.shape[q.ndim - 1], S = k.shape[k.ndim - 2], Ev = v.shape[v.ndim - 1];
+  const L = q.shape[q.ndim - 2], E = q.shape[q.ndim - 1], S = k.shape[k.ndim - 2], Ev = v.shape[v.ndim - 1];
   if (k.shape[k.ndim - 1] !== E) throw new StrataError(op, `query ${fmtShape(q.shape)} and key ${fmtShape(k.shape)} must have the same last dim (${E} vs ${k.shape[k.ndim - 1]})`);
   if (v.shape[v.ndim - 2] !== S) throw new StrataError(op, `key ${fmtShape(k.shape)} and value ${fmtShape(v.shape)} must have the same number of positions (dim -2: ${S} vs ${v.shape[v.ndim - 2]})`);
   if (!(dropoutP >= 0 && dropoutP <= 1)) throw new StrataError(op, `dropoutP must be in [0, 1], got ${dropoutP}`);
@@ -106,31 +106,25 @@ function attentionImpl(
   let m: Tensor | null = null;
   if (mask) {
     const scores = [...batch, L, S];
-    const tail = mask.shape.slice(-2);
-    const fits = mask.ndim <= scores.length && tail.every((d, i) => d === 1 || d === [L, S].slice(-tail.length)[i]);
+    const tail = mask.shape.slice(-2), want = [L, S].slice(2 - tail.length);
+    const fits = tail.every((d, i) => d === 1 || d === want[i]);
     if (!fits) throw new StrataError(op, `attention mask of shape ${fmtShape(mask.shape)} does not broadcast to the scores' shape ${fmtShape(scores)} ([..., L, S])`);
     m = expand(mask, scores);
   }
   const qe = expand(q, [...batch, L, E]), ke = expand(k, [...batch, S, E]), ve = expand(v, [...batch, S, Ev]);
   const seed = dropoutP > 0 ? generator.nextSeed() : 0;
-  const [ho, hp, hk] = b.attention(qe, ke, ve, m, causal, sc, dropoutP, seed);
+  const [ho, hp, hw] = b.attention(qe, ke, ve, m, causal, sc, dropoutP, seed, needWeights);
   const out = wrap(b, ho, [...batch, L, Ev], q.dtype);
   // q·kᵀ and weights·v, counted dense (causal attention skips part of both)
   reportMacs('scaledDotProductAttention', numel(batch) * L * S * (E + Ev));
   const probs = wrap(b, hp, [...batch, L, S], q.dtype);
-  const keep = hk === null ? null : wrap(b, hk, probs.shape, q.dtype);
   let weights: Tensor | null = null;
   if (needWeights) {
-    weights = keep
-      ? wrap(b, b.binary('mul', probs, keep, probs.shape, q.dtype), probs.shape, q.dtype)
-      : wrap(b, b.view(probs, probs.shape)!, probs.shape, q.dtype, probs);
+    // without dropout the weights are the probabilities themselves (a view)
+    weights = hw !== null ? wrap(b, hw, probs.shape, q.dtype) : wrap(b, b.view(probs, probs.shape)!, probs.shape, q.dtype, probs);
   }
-  const saved = [qe, ke, ve, probs, ...(keep ? [keep] : [])];
-  record(attentionDef, [q, k, v, mask], weights ? [out, weights] : out, saved, { scale: sc, causal, weights: needWeights, hasKeep: keep !== null });
-  if (out.gradFn === null) {
-    probs.dispose();
-    keep?.dispose();
-  }
+  record(attentionDef, [q, k, v, mask], weights ? [out, weights] : out, [qe, ke, ve, probs], { scale: sc, causal, weights: needWeights, dropoutP, seed });
+  if (out.gradFn === null) probs.dispose();
   return { out, weights };
 }
 

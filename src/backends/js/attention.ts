@@ -25,16 +25,22 @@ function mats(t: Tensor): Mats {
   return { data: h.data, offsets, rs: h.strides[nb], cs: h.strides[nb + 1] };
 }
 
-export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean, scale: number, dropoutP: number, seed: number): [JsHandle, JsHandle, JsHandle | null] {
+/** Dropout's keep scale for element i of the weights (0 when dropped), native's mask. */
+function dropMask(dropoutP: number, seed: number): (i: number) => number {
+  const key = hashKey(seed), threshold = (1 - dropoutP) * 16777216, scale = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
+  return (i) => (hashUniform24(key, i) < threshold ? scale : 0);
+}
+
+export function attention(
+  q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, causal: boolean, scale: number, dropoutP: number, seed: number, needWeights: boolean,
+): [JsHandle, JsHandle, JsHandle | null] {
   const L = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2], E = q.shape[q.ndim - 1], Ev = v.shape[v.ndim - 1];
   const batch = q.shape.slice(0, -2);
   const Q = mats(q), K = mats(k), V = mats(v), M = mask ? mats(mask) : null;
   const out = alloc(q.dtype, [...batch, L, Ev]);
   const probs = alloc(q.dtype, [...batch, L, S]);
-  const keep = dropoutP > 0 ? alloc(q.dtype, [...batch, L, S]) : null;
-  // the mask is native's: a hash of (seed, flat index into [..., L, S])
-  const key = hashKey(seed), threshold = (1 - dropoutP) * 16777216;
-  const keepScale = dropoutP < 1 ? 1 / (1 - dropoutP) : 0;
+  const drop = dropoutP > 0 ? dropMask(dropoutP, seed) : null;
+  const dropped = drop && needWeights ? alloc(q.dtype, [...batch, L, S]) : null;
   const s = new Float64Array(L * S), w = new Float64Array(L * S);
   const O = out.data, P = probs.data;
   for (let b = 0; b < Q.offsets.length; b++) {
@@ -66,13 +72,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, 
       for (let j = 0; j < S; j++) {
         const pij = s[row + j];
         P[base + row + j] = pij;
-        if (keep) {
-          const kv = hashUniform24(key, base + row + j) < threshold ? keepScale : 0;
-          keep.data[base + row + j] = kv;
-          w[row + j] = pij * kv;
-        } else {
-          w[row + j] = pij;
-        }
+        // the dropout mask hashes the flat index into [..., L, S]
+        w[row + j] = drop ? pij * drop(base + row + j) : pij;
+        if (dropped) dropped.data[base + row + j] = w[row + j];
       }
     }
     const ob = b * L * Ev;
@@ -84,15 +86,16 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null, 
       O.set(tmp, ob);
     }
   }
-  return [out, probs, keep];
+  return [out, probs, dropped];
 }
 
 export function attentionBackward(
-  gOut: Tensor, gWeights: Tensor | null, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, keep: Tensor | null, scale: number, _causal: boolean, wantScores: boolean,
+  gOut: Tensor, gWeights: Tensor | null, q: Tensor, k: Tensor, v: Tensor, probs: Tensor, scale: number, _causal: boolean,
+  dropoutP: number, seed: number, wantScores: boolean,
 ): [JsHandle, JsHandle, JsHandle, JsHandle | null] {
   const L = q.shape[q.ndim - 2], S = k.shape[k.ndim - 2], E = q.shape[q.ndim - 1], Ev = v.shape[v.ndim - 1];
   const G = mats(gOut), GW = gWeights ? mats(gWeights) : null, Q = mats(q), K = mats(k), V = mats(v), P = mats(probs);
-  const KP = keep ? mats(keep) : null;
+  const drop = dropoutP > 0 ? dropMask(dropoutP, seed) : null;
   const gq = alloc(q.dtype, q.shape), gk = alloc(k.dtype, k.shape), gv = alloc(v.dtype, v.shape);
   const gsOut = wantScores ? alloc(q.dtype, [...q.shape.slice(0, -2), L, S]) : null;
   const w = new Float64Array(L * S), gp = new Float64Array(L * S);
@@ -101,7 +104,7 @@ export function attentionBackward(
     for (let i = 0; i < L; i++) {
       for (let j = 0; j < S; j++) {
         const pij = P.data[P.offsets[b] + i * P.rs + j * P.cs];
-        w[i * S + j] = KP ? pij * KP.data[KP.offsets[b] + i * KP.rs + j * KP.cs] : pij;
+        w[i * S + j] = drop ? pij * drop((b * L + i) * S + j) : pij;
       }
     }
     // gv = wᵀ·g
@@ -116,7 +119,7 @@ export function attentionBackward(
         const idx = i * S + j;
         let x = gp[idx];
         if (GW) x += GW.data[GW.offsets[b] + i * GW.rs + j * GW.cs];
-        if (KP) x *= KP.data[KP.offsets[b] + i * KP.rs + j * KP.cs];
+        if (drop) x *= drop((b * L + i) * S + j);
         gp[idx] = x;
         dot += x * P.data[P.offsets[b] + i * P.rs + j * P.cs];
       }

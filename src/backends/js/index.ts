@@ -105,6 +105,7 @@ export const jsBackend: Backend = {
   nllLossBackward: ls.nllLossBackward,
   embeddingBackward: ix.embeddingBackward,
   bernoulli: rnd.bernoulli,
+  dropout: rnd.dropout,
 
   attention: at.attention,
   attentionBackward: at.attentionBackward,

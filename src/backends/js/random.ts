@@ -1,7 +1,8 @@
 // js kernels: random masks from a counter-based hash of (seed, element index), the same masks as native's.
 import type { DType } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
-import { alloc, type JsHandle } from './storage.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { alloc, values, type JsHandle } from './storage.js';
 
 function fmix32(h: number): number {
   h ^= h >>> 16;
@@ -27,5 +28,14 @@ export function bernoulli(shape: Shape, p: number, dtype: DType, seed: number): 
   const key = hashKey(seed), threshold = p * 16777216;
   const d = out.data;
   for (let i = 0; i < d.length; i++) d[i] = hashUniform24(key, i) < threshold ? 1 : 0;
+  return out;
+}
+
+/** Dropout with native's mask: element i is kept when hashUniform24 < (1 − p)·2^24, then scaled by 1/(1 − p). */
+export function dropout(x: Tensor, p: number, seed: number): JsHandle {
+  const out = alloc(x.dtype, x.shape);
+  const v = values(x), d = out.data;
+  const key = hashKey(seed), threshold = (1 - p) * 16777216, scale = p < 1 ? 1 / (1 - p) : 0;
+  for (let i = 0; i < d.length; i++) d[i] = hashUniform24(key, i) < threshold ? v[i] * scale : 0;
   return out;
 }

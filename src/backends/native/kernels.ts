@@ -152,9 +152,12 @@ export function makeNativeBackend(addon: Addon): Backend {
     embeddingBackward: (g, indices, numWeights, paddingIdx) => call('embeddingBackward', s(g), s(indices), numWeights, paddingIdx),
     bernoulli: (shape, p, dtype, seed) => call('bernoulli', shape, p, DTYPE_CODE[dtype], seed),
 
-    attention: (q, k, v, mask, causal, scale, dropoutP, seed) => call('attention', s(q), s(k), s(v), os(mask), causal, scale, dropoutP, seed),
-    attentionBackward: (gOut, gW, q, k, v, probs, keep, scale, causal, wantScores) =>
-      call('attentionBackward', s(gOut), os(gW), s(q), s(k), s(v), s(probs), os(keep), scale, causal, wantScores),
+    dropout: (x, p, seed) => call('dropout', s(x), p, seed),
+
+    attention: (q, k, v, mask, causal, scale, dropoutP, seed, needWeights) =>
+      call('attention', s(q), s(k), s(v), os(mask), causal, scale, dropoutP, seed, needWeights),
+    attentionBackward: (gOut, gW, q, k, v, probs, scale, causal, dropoutP, seed, wantScores) =>
+      call('attentionBackward', s(gOut), os(gW), s(q), s(k), s(v), s(probs), scale, causal, dropoutP, seed, wantScores),
 
     adamStep: (p, g, m, v, vMax, o) =>
       call('adamStep', s(p), s(g), s(m), s(v), os(vMax), o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled, o.step, o.maximize),
