@@ -1,5 +1,5 @@
 // TensorFlow.js (pure-JS 'cpu' backend) side of `npm run bench`: the same workloads, as JSON lines.
-import { median, parseFlags } from './util.js';
+import { measure as measureIn, parseFlags } from './util.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const only = new Set((flags.only ?? '').split(',').filter(Boolean));
@@ -9,17 +9,7 @@ const TFJS = '@tensorflow/tfjs';
 const tf: any = await import(TFJS);
 await tf.setBackend('cpu');
 
-function measure(name: string, fn: () => void, warmup: number, reps: number): void {
-  if (only.size && !only.has(name)) return;
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    fn();
-    times.push((performance.now() - t) / 1000);
-  }
-  console.log(JSON.stringify({ workload: name, seconds: median(times), reps }));
-}
+const measure = (name: string, fn: () => void, warmup: number, reps: number) => measureIn(only, name, fn, warmup, reps);
 
 for (const [n, reps] of [[512, 3], [2048, 1]] as const) {
   const a = tf.randomNormal([n, n]), b = tf.randomNormal([n, n]);

@@ -14,3 +14,16 @@ export function parseFlags(argv: string[]): Record<string, string> {
   }
   return out;
 }
+
+/** Times fn (after warm-up runs) and prints one JSON line {workload, seconds (median), reps}, unless filtered out. */
+export function measure(only: ReadonlySet<string>, name: string, fn: () => void, warmup: number, reps: number): void {
+  if (only.size && !only.has(name)) return;
+  for (let i = 0; i < warmup; i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    fn();
+    times.push((performance.now() - t) / 1000);
+  }
+  console.log(JSON.stringify({ workload: name, seconds: median(times), reps }));
+}

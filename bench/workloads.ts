@@ -1,7 +1,7 @@
 // strata's side of `npm run bench`: each workload on one backend, printed as JSON lines.
 // usage: node dist/bench/workloads.js --backend native|js --threads N [--only name,name]
 import * as st from '../src/index.js';
-import { median, parseFlags } from './util.js';
+import { measure as measureIn, parseFlags } from './util.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const backend = flags.backend as 'native' | 'js';
@@ -11,17 +11,7 @@ st.manualSeed(0);
 const only = new Set((flags.only ?? '').split(',').filter(Boolean));
 const isJs = backend === 'js';
 
-function measure(name: string, fn: () => void, warmup: number, reps: number): void {
-  if (only.size && !only.has(name)) return;
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    fn();
-    times.push((performance.now() - t) / 1000);
-  }
-  console.log(JSON.stringify({ workload: name, seconds: median(times), reps }));
-}
+const measure = (name: string, fn: () => void, warmup: number, reps: number) => measureIn(only, name, fn, warmup, reps);
 
 for (const [n, reps] of [[512, isJs ? 5 : 20], [2048, isJs ? 1 : 5]] as const) {
   const a = st.randn([n, n]), b = st.randn([n, n]);

@@ -18,3 +18,6 @@ export * as optim from './optim/index.js';
 export * as models from './models/index.js';
 export * as train from './train/index.js';
 export * as lab from './lab/index.js';
+export * as data from './data/index.js';
+export * as io from './io/index.js';
+export * as keras from './keras/index.js';

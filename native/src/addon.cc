@@ -86,8 +86,13 @@ int32_t dtype_code(at::ScalarType t) {
 
 at::Device default_device() { return at::Device(at::kCPU); }
 
+at::Scalar number_scalar(double v) {
+  if (v == static_cast<double>(static_cast<int64_t>(v)) && std::abs(v) < 9.0e15) return at::Scalar(static_cast<int64_t>(v));
+  return at::Scalar(v);
+}
+
 at::Tensor wrapped_scalar(double v) {
-  at::Scalar s = (v == static_cast<double>(static_cast<int64_t>(v)) && std::abs(v) < 9.0e15) ? at::Scalar(static_cast<int64_t>(v)) : at::Scalar(v);
+  at::Scalar s = number_scalar(v);
   at::Tensor t = at::scalar_tensor(s, at::TensorOptions().dtype(s.isIntegral(false) ? at::kLong : at::kDouble));
   t.unsafeGetTensorImpl()->set_wrapped_number(true);
   return t;

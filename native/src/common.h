@@ -76,6 +76,8 @@ struct ArgError : std::runtime_error {
 
 void throw_js(napi_env env, const char* kernel, const std::string& what);
 
+/** A JS number as an at::Scalar of the category PyTorch would give it (integral when integer-valued). */
+at::Scalar number_scalar(double v);
 /** A JS number as a "wrapped number" tensor: it takes part in type promotion as a Python scalar would. */
 at::Tensor wrapped_scalar(double v);
 /** An operand passed as (slot, number): the tensor, or the number wrapped. */

@@ -74,12 +74,6 @@ static at::Tensor binary_op(int64_t code, const at::Tensor& x, const at::Tensor&
 // unary(code, x, outDtype)
 STRATA_KERNEL(unary) { return a.ret(as_dtype(unary_op(a.i64(0), a.tensor(1)), a.dtype(2))); }
 
-// A JS number as an at::Scalar with the category PyTorch would give it (integral when integer-valued).
-static at::Scalar number_scalar(double v) {
-  if (v == static_cast<double>(static_cast<int64_t>(v)) && std::abs(v) < 9.0e15) return at::Scalar(static_cast<int64_t>(v));
-  return at::Scalar(v);
-}
-
 // tensor ∘ number through ATen's Scalar overloads (creating a wrapped-number tensor costs more than the op)
 static bool binary_scalar(int64_t code, const at::Tensor& x, const at::Scalar& s, at::Tensor& r) {
   switch (code) {

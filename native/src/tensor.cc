@@ -98,8 +98,8 @@ STRATA_KERNEL(add_) {
   at::Scalar s;
   at::Tensor t;
   double alpha = a.f64(3);
-  if (a.scalar_or_tensor(1, s, t)) dst.add_(t, alpha);
-  else dst.add_(s.toDouble() * alpha);
+  if (a.scalar_or_tensor(1, s, t)) dst.add_(t, number_scalar(alpha));
+  else dst.add_(number_scalar(s.toDouble() * alpha));
   return nullptr;
 }
 STRATA_KERNEL(mul_) {
@@ -107,7 +107,7 @@ STRATA_KERNEL(mul_) {
   at::Scalar s;
   at::Tensor t;
   if (a.scalar_or_tensor(1, s, t)) dst.mul_(t);
-  else dst.mul_(s);
+  else dst.mul_(number_scalar(s.toDouble()));
   return nullptr;
 }
 

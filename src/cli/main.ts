@@ -2,11 +2,16 @@
 import { StrataError } from '../tensor/errors.js';
 import { info } from '../info.js';
 import { cmdSummary } from './summary.js';
+import { cmdEval, cmdTrain } from './train.js';
+import { cmdPredict } from './predict.js';
 
 const USAGE = `usage: strata <command> [options]
 
 commands:
   info        version, backend, libtorch/ATen version and thread count
+  train       train a model on a dataset into a run folder (strata train --help)
+  eval        accuracy, macro F1 and the confusion matrix of a run on its test set
+  predict     classify an image file (PNG) or a data-set sample with a trained run
   summary     a model's layers, output shapes, parameters and multiply-adds
 `;
 
@@ -19,6 +24,12 @@ export async function run(argv: string[]): Promise<number> {
         return cmdInfo(rest);
       case 'summary':
         return cmdSummary(rest);
+      case 'train':
+        return await cmdTrain(rest);
+      case 'eval':
+        return await cmdEval(rest);
+      case 'predict':
+        return await cmdPredict(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

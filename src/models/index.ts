@@ -1,6 +1,25 @@
 // models: the zoo of structures, built from nn layers only, and a registry by name.
 export { MLP, CNN, LeNet5 } from './basic.js';
 export type { ImageTask, MLPConfig, CNNConfig } from './basic.js';
+export { BasicBlock, Bottleneck, ResNet, conv1x1, conv3x3, resnet18, resnet34, resnet50, seResnet18, seResnet50 } from './resnet.js';
+export type { ResNetConfig, BlockOptions } from './resnet.js';
+export { CifarResNet, ZeroPadShortcut, resnet20, resnet56 } from './cifar-resnet.js';
+export type { CifarResNetConfig } from './cifar-resnet.js';
+export { WideBasic, WideResNet, wrn16_4, wrn28_10 } from './wide-resnet.js';
+export type { WideResNetConfig } from './wide-resnet.js';
+export { SqueezeExcitation } from './senet.js';
+export { DenseLayer, DenseBlock, Transition, DenseNet, densenet121, densenetBC100 } from './densenet.js';
+export type { DenseNetConfig } from './densenet.js';
+export { DepthwiseSeparableConv, MobileNetV1, InvertedResidual, MobileNetV2, mobilenetV1, mobilenetV2 } from './mobilenet.js';
+export type { MobileNetV1Config, MobileNetV2Config } from './mobilenet.js';
+export { channelShuffle, ShuffleV2Block, ShuffleNetV2, shufflenetV2x0_5, shufflenetV2x1_0, shufflenetV2x1_5, shufflenetV2x2_0 } from './shufflenet.js';
+export type { ShuffleNetV2Config } from './shufflenet.js';
+export { BasicConv2d, Inception, GoogLeNet, googlenet } from './googlenet.js';
+export type { GoogLeNetConfig } from './googlenet.js';
+export { VGG, VGG_CFGS, vgg11, vgg11Bn, vgg16, vgg16Bn } from './vgg.js';
+export type { VGGConfig } from './vgg.js';
+export { stemFor, makeDivisible, SMALL_INPUT_MAX } from './util.js';
+export type { StemKind } from './util.js';
 export { GPT, BertClassifier } from './text.js';
 export type { TextTask, GPTConfig, BertConfig, GenerateOptions } from './text.js';
 export { registerModel, getModel, createModel, modelNames } from './registry.js';

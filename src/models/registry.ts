@@ -3,6 +3,14 @@ import { StrataError } from '../tensor/errors.js';
 import type { Module } from '../nn/module.js';
 import { CNN, LeNet5, MLP, type ImageTask } from './basic.js';
 import { BertClassifier, GPT, type TextTask } from './text.js';
+import { resnet18, resnet34, resnet50, seResnet18, seResnet50 } from './resnet.js';
+import { resnet20, resnet56 } from './cifar-resnet.js';
+import { wrn16_4, wrn28_10 } from './wide-resnet.js';
+import { densenet121, densenetBC100 } from './densenet.js';
+import { mobilenetV1, mobilenetV2 } from './mobilenet.js';
+import { shufflenetV2x0_5, shufflenetV2x1_0, shufflenetV2x1_5, shufflenetV2x2_0 } from './shufflenet.js';
+import { googlenet } from './googlenet.js';
+import { vgg11, vgg11Bn, vgg16, vgg16Bn } from './vgg.js';
 
 /** A registered model: image models build from an ImageTask, text models from a TextTask. */
 export type ModelEntry = ImageModelEntry | TextModelEntry;
@@ -29,6 +37,36 @@ export function registerModel(name: string, entry: ModelEntry): void {
 registerModel('mlp', { description: 'multilayer perceptron 784-256-128-10 (ReLU)', kind: 'image', build: (t, c) => new MLP(t, c) });
 registerModel('cnn', { description: "the seeds' CNN: two 3×3 conv + max-pool blocks (32, 64), linear 128, linear 10", kind: 'image', build: (t, c) => new CNN(t, c) });
 registerModel('lenet5', { description: 'LeNet-5 (LeCun et al., 1998): tanh, average pooling', kind: 'image', build: (t) => new LeNet5(t) });
+
+// The convolutional zoo: each model takes its config (width, depth, stem…) from `build`'s second argument;
+// inputs of at most 64 px get the CIFAR-style stem (3×3 stride-1 first conv, no early max-pool).
+const zoo: [string, string, (t: ImageTask, c: Record<string, unknown>) => Module][] = [
+  ['resnet18', 'ResNet-18 (He et al., 2016), torchvision layout', resnet18],
+  ['resnet34', 'ResNet-34 (He et al., 2016), torchvision layout', resnet34],
+  ['resnet50', 'ResNet-50 (He et al., 2016), bottlenecks, torchvision layout', resnet50],
+  ['resnet20', 'CIFAR ResNet-20 (He et al., 2016, §4.2), option-A shortcuts', resnet20],
+  ['resnet56', 'CIFAR ResNet-56 (He et al., 2016, §4.2), option-A shortcuts', resnet56],
+  ['wrn28_10', 'Wide ResNet WRN-28-10 (Zagoruyko & Komodakis, 2016)', wrn28_10],
+  ['wrn16_4', 'Wide ResNet WRN-16-4 (Zagoruyko & Komodakis, 2016)', wrn16_4],
+  ['se_resnet18', 'SE-ResNet-18 (Hu et al., 2018): squeeze-and-excitation, reduction 16', seResnet18],
+  ['se_resnet50', 'SE-ResNet-50 (Hu et al., 2018): squeeze-and-excitation, reduction 16', seResnet50],
+  ['densenet121', 'DenseNet-121 (Huang et al., 2017), BC, k = 32, torchvision layout', densenet121],
+  ['densenet_bc_100', 'DenseNet-BC-100, k = 12 (Huang et al., 2017), the CIFAR DenseNet', densenetBC100],
+  ['mobilenet_v1', 'MobileNetV1 (Howard et al., 2017): depthwise-separable convolutions', mobilenetV1],
+  ['mobilenet_v2', 'MobileNetV2 (Sandler et al., 2018): inverted residuals, ReLU6, torchvision layout', mobilenetV2],
+  ['shufflenet_v2_x0_5', 'ShuffleNet V2 x0.5 (Ma et al., 2018): channel split and shuffle', shufflenetV2x0_5],
+  ['shufflenet_v2_x1_0', 'ShuffleNet V2 x1.0 (Ma et al., 2018): channel split and shuffle', shufflenetV2x1_0],
+  ['shufflenet_v2_x1_5', 'ShuffleNet V2 x1.5 (Ma et al., 2018): channel split and shuffle', shufflenetV2x1_5],
+  ['shufflenet_v2_x2_0', 'ShuffleNet V2 x2.0 (Ma et al., 2018): channel split and shuffle', shufflenetV2x2_0],
+  ['googlenet', 'GoogLeNet / Inception v1 (Szegedy et al., 2015), batch norm, no auxiliary heads', googlenet],
+  ['vgg11', 'VGG-11 (Simonyan & Zisserman, 2015)', vgg11],
+  ['vgg11_bn', 'VGG-11 with batch norm', vgg11Bn],
+  ['vgg16', 'VGG-16 (Simonyan & Zisserman, 2015)', vgg16],
+  ['vgg16_bn', 'VGG-16 with batch norm', vgg16Bn],
+];
+for (const [name, description, build] of zoo) registerModel(name, { description, kind: 'image', build: (t, c = {}) => build(t, c) });
+
+// Text models (a TextTask: vocabulary, context length, classes).
 registerModel('gpt', { description: 'GPT-style decoder-only language model: 4 pre-norm causal blocks, width 128, 4 heads, tied head', kind: 'text', build: (t, c) => new GPT(t, c) });
 registerModel('bert', { description: 'BERT-style encoder classifier: 2 post-norm blocks, width 128, [CLS] or mean pooling, padding mask', kind: 'text', build: (t, c) => new BertClassifier(t, c) });
 

@@ -8,7 +8,7 @@ export { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d } from './layers/conv.
 export type { ConvLayerOptions, ConvTransposeLayerOptions } from './layers/conv.js';
 export { MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d } from './layers/pool.js';
 export { BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm } from './layers/norm.js';
-export { ReLU, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout } from './layers/activation.js';
+export { ReLU, ReLU6, Hardtanh, LeakyReLU, ELU, GELU, SiLU, Sigmoid, Tanh, Softplus, Softmax, LogSoftmax, Dropout } from './layers/activation.js';
 export { Embedding } from './layers/embedding.js';
 export { Sequential, ModuleList, ModuleDict } from './layers/container.js';
 export { AdditiveAttention, MultiheadAttention, RotaryEmbedding } from './layers/attention.js';

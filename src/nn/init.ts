@@ -133,3 +133,16 @@ export function orthogonal_(t: Tensor, gain = 1, g: Generator = defaultGenerator
     return gain * (transpose ? Q[r][c] : Q[c][r]);
   });
 }
+
+/**
+ * PyTorch's default for Linear and ConvNd: weight kaiming-uniform with a = √5 (U(±1/√fanIn)), bias
+ * U(±1/√fanIn).
+ */
+export function resetLinearLike_(weight: Tensor, bias: Tensor | null): void {
+  kaimingUniform_(weight, { a: Math.sqrt(5) });
+  if (bias) {
+    const { fanIn } = fans(weight);
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform_(bias, -bound, bound);
+  }
+}

@@ -20,6 +20,11 @@ export abstract class LRScheduler {
     this.lastEpoch++;
     this.apply();
   }
+  /** Jumps to step t (e.g. a position computed from elapsed time in a time-limited run). */
+  stepTo(t: number): void {
+    this.lastEpoch = t;
+    this.apply();
+  }
   protected apply(): void {
     this.optimizer.paramGroups.forEach((g, i) => (g.lr = this.lrAt(this.baseLrs[i], this.lastEpoch)));
   }

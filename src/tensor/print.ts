@@ -38,7 +38,7 @@ export function formatTensor(t: Tensor): string {
   const extras: string[] = [];
   if (t.shape.length > 0 && n === 0) extras.push(`size=(${t.shape.join(', ')})`);
   if (t.dtype !== 'float32' && t.dtype !== 'int64' && t.dtype !== 'bool') extras.push(`dtype=${t.dtype}`);
-  if (t.backend.name !== 'native' && t.backend.name !== defaultName()) extras.push(`backend=${t.backend.name}`);
+  if (t.backend.name !== defaultName()) extras.push(`backend=${t.backend.name}`);
   if (t.gradFn) extras.push(`gradFn=${t.gradFn.name}`);
   else if (t.requiresGrad) extras.push('requiresGrad=true');
   return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;

@@ -38,12 +38,15 @@ export class Tensor {
   /** Set on module parameters (see nn.Parameter): modules find their parameters by it. */
   isParameter = false;
   /** @internal */ _handle: Handle;
-  /** @internal */ _version: VersionCounter;
   /** @internal */ _isView: boolean;
+  private versionCounter: VersionCounter | null;
+  private viewBase: Tensor | null;
   /** @internal */ _outputNr = 0;
   /** @internal */ _accumulator: Node | null = null;
   /** @internal the scope that will dispose this tensor (null: the finalizer will). */
   _scope: object | null = null;
+  /** @internal registered with the finalizer. */
+  _finalized = false;
   private disposed = false;
 
   /** @internal Use the creation functions (st.tensor, st.zeros, …). */
@@ -53,8 +56,19 @@ export class Tensor {
     this.shape = shape;
     this.dtype = dtype;
     this._isView = viewOf !== undefined;
-    this._version = viewOf ? viewOf._version : { v: 0 };
+    // NOTE: the version counter is made on first use (most tensors never need one); a view shares its base's.
+    this.versionCounter = null;
+    this.viewBase = viewOf ?? null;
     track(this);
+  }
+
+  /** @internal Shared by a tensor and its views: bumped by in-place ops, checked by backward. */
+  get _version(): VersionCounter {
+    if (this.versionCounter === null) {
+      this.versionCounter = this.viewBase ? this.viewBase._version : { v: 0 };
+      this.viewBase = null;
+    }
+    return this.versionCounter;
   }
 
   /** @internal The backend handle; throws if the tensor was disposed. */

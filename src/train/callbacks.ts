@@ -93,3 +93,15 @@ export class ModelCheckpoint implements Callback {
     if (better || this.opts.saveBestOnly === false) await this.save(t, log);
   }
 }
+
+/** Stops training after `minutes` of wall-clock time, at the end of the batch that crosses it. */
+export class TimeLimit implements Callback {
+  private start = 0;
+  constructor(readonly minutes: number) {}
+  onTrainBegin(): void {
+    this.start = performance.now();
+  }
+  onBatchEnd(t: Trainer): void {
+    if ((performance.now() - this.start) / 60000 >= this.minutes) t.stopTraining = 'now';
+  }
+}

@@ -26,6 +26,8 @@ export interface EpochLog {
   val_loss?: number;
   val_accuracy?: number;
   val_macro_f1?: number;
+  /** Present when a time limit ended the epoch early: the batches it ran. */
+  partial?: number;
   lr: number;
   epoch_seconds: number;
   [k: string]: number | undefined;
@@ -58,6 +60,8 @@ export interface TrainerOptions {
   optimizer: Optimizer<GroupBase>;
   /** Default: cross-entropy on class indices. */
   lossFn?: (output: Tensor, target: Tensor) => Tensor;
+  /** What produces the output the loss sees (default: model.forward). */
+  forward?: (x: Tensor) => Tensor;
   scheduler?: LRScheduler | ReduceLROnPlateau | null;
   /** When the scheduler steps: after every optimizer step, or after every epoch (default). */
   schedulerInterval?: 'step' | 'epoch';
@@ -72,6 +76,8 @@ export interface TrainerOptions {
   numClasses?: number;
   /** Free each batch's tensors after its step (default). Pass false when the source reuses its tensors. */
   disposeBatches?: boolean;
+  /** Prefix of the validation metrics in epoch logs (default 'val': val_loss, val_accuracy, val_macro_f1). */
+  validationName?: string;
 }
 
 export interface EvalResult {
@@ -104,16 +110,20 @@ export class Trainer {
   epoch = 0;
   /** Optimizer steps taken. */
   globalStep = 0;
-  /** Set by a callback (early stopping) to end fit() after the current epoch. */
-  stopTraining = false;
+  /** Set by a callback: true ends fit() after the current epoch (early stopping), 'now' after the current batch (time limits). */
+  stopTraining: boolean | 'now' = false;
+  /** True when the last epoch was cut short by stopTraining = 'now'. */
+  partialEpoch = false;
   readonly history: EpochLog[] = [];
   private readonly lossFn: (o: Tensor, y: Tensor) => Tensor;
+  private readonly forward: (x: Tensor) => Tensor;
 
   constructor(readonly opts: TrainerOptions) {
     this.model = opts.model;
     this.optimizer = opts.optimizer;
     this.callbacks = opts.callbacks ?? [];
     this.lossFn = opts.lossFn ?? ((o, y) => crossEntropy(o, y));
+    this.forward = opts.forward ?? ((x) => this.model.forward(x) as Tensor);
   }
 
   private async emit<K extends keyof Callback>(name: K, ...args: unknown[]): Promise<void> {
@@ -144,7 +154,7 @@ export class Trainer {
       this.optimizer.zeroGrad();
       for await (const b of train as AsyncIterable<Batch>) {
         const loss = tidy(() => {
-          const out = this.model.forward(b.x) as Tensor;
+          const out = this.forward(b.x);
           const l = this.lossFn(out, b.y);
           const value = l.item();
           if (!Number.isFinite(value)) {
@@ -164,17 +174,22 @@ export class Trainer {
         this.release(b);
         await this.emit('onBatchEnd', { epoch, batch, batches: train.length, loss, samples, elapsed: (performance.now() - t0) / 1000 } satisfies StepInfo);
         batch++;
+        if (this.stopRequested() === 'now') break;
       }
       if (pending > 0) this.optimizerStep();
       const seconds = (performance.now() - t0) / 1000;
+      this.partialEpoch = this.stopRequested() === 'now';
       if (!meter) throw new StrataError('fit', 'the training data produced no batches');
       const m = meter as ClassificationMeter;
       const log: EpochLog = { epoch, train_loss: m.loss, train_accuracy: m.accuracy, lr: this.lr, epoch_seconds: seconds };
+      // an epoch cut short by a time limit is still evaluated and logged, marked partial
+      if (this.partialEpoch) log.partial = batch;
       if (o.validation) {
         const v = await this.evaluate(o.validation);
-        log.val_loss = v.loss;
-        log.val_accuracy = v.accuracy;
-        log.val_macro_f1 = v.macroF1;
+        const p = this.opts.validationName ?? 'val';
+        log[`${p}_loss`] = v.loss;
+        log[`${p}_accuracy`] = v.accuracy;
+        log[`${p}_macro_f1`] = v.macroF1;
       }
       const sched = this.opts.scheduler;
       if (sched instanceof ReduceLROnPlateau) {
@@ -189,6 +204,11 @@ export class Trainer {
     }
     await this.emit('onTrainEnd', this.history);
     return this.history;
+  }
+
+  // NOTE: a method, so TypeScript does not narrow the field across callbacks that set it.
+  private stopRequested(): boolean | 'now' {
+    return this.stopTraining;
   }
 
   private release(b: Batch): void {
@@ -214,7 +234,7 @@ export class Trainer {
     try {
       for await (const b of data as AsyncIterable<Batch>) {
         noGrad(() => tidy(() => {
-          const out = this.model.forward(b.x) as Tensor;
+          const out = this.forward(b.x);
           const l = this.lossFn(out, b.y).item();
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
           meter.update(out, b.y, l);

@@ -29,6 +29,24 @@ export class Sigmoid extends Module {
 export class Tanh extends Module {
   forward(x: Tensor): Tensor { return F.tanh(x); }
 }
+/**
+ * Clamps to [minVal, maxVal] (torch.nn.Hardtanh).
+ * NOTE: built on clamp, whose gradient passes at x = minVal and x = maxVal; PyTorch's hardtanh_backward
+ * zeroes it there. The two differ only exactly on the two kinks.
+ */
+export class Hardtanh extends Module {
+  constructor(readonly minVal = -1, readonly maxVal = 1) {
+    super();
+    if (!(minVal < maxVal)) throw new StrataError('Hardtanh', `minVal (${minVal}) must be less than maxVal (${maxVal})`);
+  }
+  forward(x: Tensor): Tensor { return F.clamp(x, this.minVal, this.maxVal); }
+  override extraRepr(): string { return `minVal=${this.minVal}, maxVal=${this.maxVal}`; }
+}
+/** min(max(x, 0), 6) (MobileNetV2's activation; Hardtanh(0, 6)). */
+export class ReLU6 extends Hardtanh {
+  constructor() { super(0, 6); }
+  override extraRepr(): string { return ''; }
+}
 export class Softplus extends Module {
   constructor(readonly beta = 1, readonly threshold = 20) { super(); }
   forward(x: Tensor): Tensor { return F.softplus(x, this.beta, this.threshold); }

@@ -3,7 +3,7 @@ import { empty, tuple } from './util.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { StrataError } from '../../tensor/errors.js';
 import { Module, Parameter } from '../module.js';
-import { kaimingUniform_, uniform_, fans } from '../init.js';
+import { resetLinearLike_ } from '../init.js';
 import * as F from '../../ops/index.js';
 import type { DType } from '../../tensor/dtype.js';
 
@@ -52,12 +52,7 @@ abstract class ConvNd extends Module {
   }
   /** PyTorch's default: kaiming_uniform(a=√5) for weights, U(±1/√fan_in) for bias. */
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = fans(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    resetLinearLike_(this.weight, this.bias);
   }
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernelSize=[${this.kernelSize}]${this.groups > 1 ? `, groups=${this.groups}` : ''}${this.bias ? '' : ', bias=false'}`;

@@ -2,7 +2,7 @@
 import { empty } from './util.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module, Parameter } from '../module.js';
-import { kaimingUniform_, uniform_, fans } from '../init.js';
+import { resetLinearLike_ } from '../init.js';
 import * as F from '../../ops/index.js';
 import type { DType } from '../../tensor/dtype.js';
 
@@ -25,12 +25,7 @@ export class Linear extends Module {
     this.resetParameters();
   }
   resetParameters(): void {
-    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
-    if (this.bias) {
-      const { fanIn } = fans(this.weight);
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform_(this.bias, -bound, bound);
-    }
+    resetLinearLike_(this.weight, this.bias);
   }
   forward(x: Tensor): Tensor {
     return F.linear(x, this.weight, this.bias);

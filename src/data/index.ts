@@ -1,0 +1,22 @@
+// strata's data package (`st.data`): datasets, the DataLoader, image transforms, IDX/CIFAR readers and PNG I/O.
+export type { NDArray, SampleArray } from './ndarray.js';
+export { isNDArray } from './ndarray.js';
+export type { Dataset, DatasetSpec, ImageSample, ArrayField, ArrayDatasetOptions } from './dataset.js';
+export { Subset, ConcatDataset, TransformedDataset, ArrayDataset, randomSplit, permutation, datasetFromSpec } from './dataset.js';
+export type { ArrayBatch, ArrayBatchField } from './collate.js';
+export { collateArrays, assembleBatch } from './collate.js';
+export type { Collated, DataLoaderOptions, LoaderState } from './loader.js';
+export { DataLoader, defaultCollate, toTensors } from './loader.js';
+export type { Transform, TransformLike, TransformSpec, RandomCropOptions, RandomErasingOptions } from './transforms.js';
+export {
+  compose, toTensor, normalize, randomCrop, centerCrop, resize, randomHorizontalFlip, randomErasing, lambda, transformFromSpec,
+} from './transforms.js';
+export type { IdxArray, IdxDType } from './idx.js';
+export { readIdx, parseIdx } from './idx.js';
+export { readCifarBatch, parseCifarBatch, CIFAR_RECORD_BYTES } from './cifar.js';
+export type { ImageDatasetOptions } from './datasets.js';
+export {
+  MNIST, FashionMNIST, CIFAR10, MNIST_CLASSES, FASHION_MNIST_CLASSES, CIFAR10_CLASSES, FASHION_MNIST_DEFAULT_ROOT, MNIST_DEFAULT_ROOT,
+} from './datasets.js';
+export type { PngImage, EncodePngOptions } from './png.js';
+export { readPng, writePng, decodePng, encodePng, imageToArray, crc32 } from './png.js';

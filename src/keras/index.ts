@@ -1,0 +1,5 @@
+// keras: a Keras-style facade (Sequential, lazily built layers, compile/fit/evaluate) over strata's nn and Trainer.
+export { Sequential } from './model.js';
+export type { CompileOptions, LossName } from './model.js';
+export * as layers from './layers.js';
+export { Layer } from './layers.js';
