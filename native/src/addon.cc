@@ -262,6 +262,7 @@ void register_norm(napi_env, napi_value);
 void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
 void register_rnn(napi_env, napi_value);
+void register_attention(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -323,5 +324,6 @@ NAPI_MODULE_INIT() {
   register_loss(env, exports);
   register_optim(env, exports);
   register_rnn(env, exports);
+  register_attention(env, exports);
   return exports;
 }

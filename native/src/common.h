@@ -6,6 +6,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -82,6 +84,38 @@ at::Tensor wrapped_scalar(double v);
 at::Tensor operand(Args& a, size_t i);
 /** Returns t converted to dtype `want` when ATen's promotion chose another (it should not). */
 at::Tensor as_dtype(const at::Tensor& t, at::ScalarType want);
+
+inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return h;
+}
+
+/**
+ * A random mask without state: element i is kept with probability p when
+ * fmix32(i·0x9e3779b9 ^ key) >> 8 < threshold, a hash of (seed, index); indices past 2^32 (beyond any js
+ * array) rehash the key with the index's high word. The js backend's hashUniform24 draws the same masks,
+ * and a backward pass can redraw its forward's.
+ */
+struct HashMask {
+  uint32_t key, threshold;
+  HashMask(double p, uint64_t seed)
+      : key(fmix32(static_cast<uint32_t>(seed) ^ 0x5bd1e995u)),
+        // u < p·2^24 for a 24-bit integer u is u < ⌈p·2^24⌉
+        threshold(static_cast<uint32_t>(std::ceil(std::min(std::max(p, 0.0), 1.0) * 16777216.0))) {}
+};
+
+/** t ← `value` where HashMask(p, seed) keeps, else 0. */
+void bernoulli_fill(at::Tensor& t, double p, uint64_t seed, double value);
+/**
+ * dst ← src with each element dropped with probability p (HashMask(1 − p, seed) over the flat index)
+ * and the rest scaled by 1/(1 − p). Applying it to a gradient with the same seed is dropout's backward.
+ * src and dst have one shape; dst is contiguous (it may be src).
+ */
+void dropout_apply(const at::Tensor& src, at::Tensor& dst, double p, uint64_t seed);
 
 using Register = void (*)(napi_env, napi_value);
 void define(napi_env env, napi_value exports, const char* name, napi_callback fn);

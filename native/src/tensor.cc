@@ -2,8 +2,12 @@
 #include "common.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
 #include <ATen/TensorUtils.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace strata {
@@ -107,15 +111,94 @@ STRATA_KERNEL(mul_) {
   return nullptr;
 }
 
-// bernoulli(shape, p, dtype, seed): a mask from a generator seeded per call
+/** d[i] = on where HashMask (key, threshold) keeps i, else off, for i in [begin, end) within one 2^32 block. */
+template <typename scalar_t>
+__attribute__((target_clones("avx2", "default"), optimize("O3"))) static void mask_range(
+    scalar_t* d, int64_t begin, int64_t end, uint32_t key, uint32_t threshold, scalar_t on, scalar_t off) {
+  for (int64_t i = begin; i < end; i++) d[i] = (fmix32((static_cast<uint32_t>(i) * 0x9e3779b9u) ^ key) >> 8) < threshold ? on : off;
+}
+
+/** Calls f(begin, end, key) over [0, n) in parallel, with HashMask's key for each 2^32 block of indices. */
+template <typename F>
+static void for_mask_blocks(int64_t n, const HashMask& mask, F f) {
+  at::parallel_for(0, n, 1 << 16, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end;) {
+      const int64_t hi = i >> 32, stop = std::min(end, (hi + 1) << 32);
+      f(i, stop, hi ? fmix32(mask.key ^ (static_cast<uint32_t>(hi) * 0x85ebca6bu)) : mask.key);
+      i = stop;
+    }
+  });
+}
+
+// NOTE: ATen's CPU bernoulli_ draws every element through a locked generator (about 10 ns an element, a
+// tenth of a transformer's training step with dropout); hashing the element's index is parallel, branch-free
+// (vectorized) and needs no state, so a backward pass can redraw the mask instead of keeping it.
+void bernoulli_fill(at::Tensor& t, double p, uint64_t seed, double value) {
+  if (!t.device().is_cpu() || !t.is_contiguous()) {
+    at::Tensor c = at::empty(t.sizes(), t.options().device(at::kCPU));
+    bernoulli_fill(c, p, seed, value);
+    t.copy_(c);
+    return;
+  }
+  const HashMask mask(p, seed);
+  AT_DISPATCH_ALL_TYPES_AND(at::kBool, t.scalar_type(), "bernoulli_fill", [&] {
+    scalar_t* d = t.data_ptr<scalar_t>();
+    for_mask_blocks(t.numel(), mask, [&](int64_t begin, int64_t end, uint32_t key) {
+      mask_range<scalar_t>(d, begin, end, key, mask.threshold, static_cast<scalar_t>(value), static_cast<scalar_t>(0));
+    });
+  });
+}
+
+/**
+ * out[i] = in[i]·scale where HashMask keeps i (key and threshold as HashMask's), else 0, for i in
+ * [begin, end) within one 2^32 block of indices. Branch-free, so the compiler vectorizes it (AVX2 where
+ * the CPU has it).
+ */
+template <typename scalar_t>
+__attribute__((target_clones("avx2", "default"), optimize("O3"))) static void dropout_range(
+    const scalar_t* in, scalar_t* out, int64_t begin, int64_t end, uint32_t key, uint32_t threshold, scalar_t scale) {
+  for (int64_t i = begin; i < end; i++) {
+    const uint32_t u = fmix32((static_cast<uint32_t>(i) * 0x9e3779b9u) ^ key) >> 8;
+    // NOTE: a product with the mask, as PyTorch's (NaN and ±inf stay NaN where dropped)
+    out[i] = in[i] * (u < threshold ? scale : scalar_t(0));
+  }
+}
+
+void dropout_apply(const at::Tensor& src, at::Tensor& dst, double p, uint64_t seed) {
+  if (!src.device().is_cpu()) {
+    at::Tensor m = at::empty(src.sizes(), src.options().device(at::kCPU));
+    bernoulli_fill(m, 1 - p, seed, p < 1 ? 1 / (1 - p) : 0);
+    dst.copy_(src * m.to(src.device()));
+    return;
+  }
+  const at::Tensor x = src.contiguous();
+  const HashMask mask(1 - p, seed);
+  const double scale = p < 1 ? 1 / (1 - p) : 0;
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "dropout_apply", [&] {
+    const scalar_t* in = x.data_ptr<scalar_t>();
+    scalar_t* out = dst.data_ptr<scalar_t>();
+    for_mask_blocks(x.numel(), mask, [&](int64_t begin, int64_t end, uint32_t key) {
+      dropout_range<scalar_t>(in, out, begin, end, key, mask.threshold, static_cast<scalar_t>(scale));
+    });
+  });
+}
+
+// dropout(x, p, seed): x with elements dropped (see dropout_apply); also its own gradient's kernel
+STRATA_KERNEL(dropout) {
+  const at::Tensor& x = a.tensor(0);
+  at::Tensor y = at::empty(x.sizes(), x.options().memory_format(at::MemoryFormat::Contiguous));
+  dropout_apply(x, y, a.f64(1), static_cast<uint64_t>(a.i64(2)));
+  return a.ret(y);
+}
+
+// bernoulli(shape, p, dtype, seed): 1 with probability p (see bernoulli_fill)
 STRATA_KERNEL(bernoulli) {
   auto shape = a.int_list(0);
   double p = a.f64(1);
   at::ScalarType st = a.dtype(2);
   uint64_t seed = static_cast<uint64_t>(a.i64(3));
-  at::Generator gen = at::detail::createCPUGenerator(seed);
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(st).device(default_device()));
-  t.bernoulli_(p, gen);
+  bernoulli_fill(t, p, seed, 1);
   return a.ret(t);
 }
 
@@ -134,6 +217,7 @@ void register_tensor(napi_env env, napi_value exports) {
   define(env, exports, "add_", add_);
   define(env, exports, "mul_", mul_);
   define(env, exports, "bernoulli", bernoulli);
+  define(env, exports, "dropout", dropout);
 }
 
 }  // namespace strata

@@ -165,6 +165,26 @@ export interface Backend {
   embeddingBackward(g: T, indices: T, numWeights: number, paddingIdx: number): H;
   /** 1 with probability p, else 0, from a generator seeded with `seed` (deterministic per backend). */
   bernoulli(shape: Shape, p: number, dtype: DType, seed: number): H;
+  /**
+   * x (floating) with each element zeroed with probability p and the rest scaled by 1/(1 − p); the mask is
+   * a hash of (seed, row-major index), so the same call on the gradient is dropout's backward.
+   */
+  dropout(x: T, p: number, seed: number): H;
+
+  // ---- attention (q, k, v, mask and the saved tensors share the batch dims [...]; any strides)
+  /**
+   * softmax(scale·q·kᵀ + mask) · v for q [..., L, E], k [..., S, E], v [..., S, Ev]; mask (float, added,
+   * any strides, e.g. expanded) or null; causal masks key j > query i. Rows with every score −∞ get zero
+   * weights. Dropout (p > 0) applies dropout(·, p, seed)'s mask to the weights. Returns [out [..., L, Ev],
+   * probs (softmax before dropout) [..., L, S], the weights after dropout (only when needWeights and p > 0)].
+   */
+  attention(q: T, k: T, v: T, mask: T | null, causal: boolean, scale: number, dropoutP: number, seed: number, needWeights: boolean): [H, H, H | null];
+  /**
+   * Gradients of attention from gOut [..., L, Ev] and gWeights (of the weights after dropout) or null;
+   * causal, dropoutP and seed as in the forward (the dropout mask is redrawn). Returns [gq, gk, gv,
+   * gScores (the gradient of the masked scores, only when wantScores)].
+   */
+  attentionBackward(gOut: T, gWeights: T | null, q: T, k: T, v: T, probs: T, scale: number, causal: boolean, dropoutP: number, seed: number, wantScores: boolean): [H, H, H, H | null];
 
   // ---- recurrent layers: one layer in one direction over a whole sequence (layout: src/ops/rnn.ts).
   // x [T, B, I]; h0, c0 [B, H]; wIh [G·H, I]; wHh [G·H, H]; biases [G·H] or null; mask [T, B] of x's

@@ -20,5 +20,7 @@ export { VGG, VGG_CFGS, vgg11, vgg11Bn, vgg16, vgg16Bn } from './vgg.js';
 export type { VGGConfig } from './vgg.js';
 export { stemFor, makeDivisible, SMALL_INPUT_MAX } from './util.js';
 export type { StemKind } from './util.js';
+export { GPT, BertClassifier } from './text.js';
+export type { TextTask, GPTConfig, BertConfig, GenerateOptions } from './text.js';
 export { registerModel, getModel, createModel, modelNames } from './registry.js';
-export type { ModelEntry } from './registry.js';
+export type { ModelEntry, ImageModelEntry, TextModelEntry } from './registry.js';

@@ -2,6 +2,7 @@
 import { StrataError } from '../tensor/errors.js';
 import type { Module } from '../nn/module.js';
 import { CNN, LeNet5, MLP, type ImageTask } from './basic.js';
+import { BertClassifier, GPT, type TextTask } from './text.js';
 import { resnet18, resnet34, resnet50, seResnet18, seResnet50 } from './resnet.js';
 import { resnet20, resnet56 } from './cifar-resnet.js';
 import { wrn16_4, wrn28_10 } from './wide-resnet.js';
@@ -11,12 +12,20 @@ import { shufflenetV2x0_5, shufflenetV2x1_0, shufflenetV2x1_5, shufflenetV2x2_0 
 import { googlenet } from './googlenet.js';
 import { vgg11, vgg11Bn, vgg16, vgg16Bn } from './vgg.js';
 
-export interface ModelEntry {
+/** A registered model: image models build from an ImageTask, text models from a TextTask. */
+export type ModelEntry = ImageModelEntry | TextModelEntry;
+
+interface EntryBase {
   /** One line for `strata train --help` and the README. */
   description: string;
-  /** The kind of data it consumes. */
-  kind: 'image' | 'text';
+}
+export interface ImageModelEntry extends EntryBase {
+  kind: 'image';
   build(task: ImageTask, config?: Record<string, unknown>): Module;
+}
+export interface TextModelEntry extends EntryBase {
+  kind: 'text';
+  build(task: TextTask, config?: Record<string, unknown>): Module;
 }
 
 const registry = new Map<string, ModelEntry>();
@@ -57,6 +66,10 @@ const zoo: [string, string, (t: ImageTask, c: Record<string, unknown>) => Module
 ];
 for (const [name, description, build] of zoo) registerModel(name, { description, kind: 'image', build: (t, c = {}) => build(t, c) });
 
+// Text models (a TextTask: vocabulary, context length, classes).
+registerModel('gpt', { description: 'GPT-style decoder-only language model: 4 pre-norm causal blocks, width 128, 4 heads, tied head', kind: 'text', build: (t, c) => new GPT(t, c) });
+registerModel('bert', { description: 'BERT-style encoder classifier: 2 post-norm blocks, width 128, [CLS] or mean pooling, padding mask', kind: 'text', build: (t, c) => new BertClassifier(t, c) });
+
 export function modelNames(): string[] {
   return [...registry.keys()];
 }
@@ -67,7 +80,14 @@ export function getModel(name: string): ModelEntry {
   return e;
 }
 
-/** Builds a model by name. */
-export function createModel(name: string, task: ImageTask, config: Record<string, unknown> = {}): Module {
-  return getModel(name).build(task, config);
+/** Builds a model by name; image models take an ImageTask, text models a TextTask. */
+export function createModel(name: string, task: ImageTask | TextTask, config: Record<string, unknown> = {}): Module {
+  const e = getModel(name);
+  const isText = typeof (task as TextTask).vocabSize === 'number';
+  if (e.kind === 'text') {
+    if (!isText) throw new StrataError('model', `'${name}' is a text model: it needs a TextTask { vocabSize, contextLength, numClasses? }`);
+    return e.build(task as TextTask, config);
+  }
+  if (isText) throw new StrataError('model', `'${name}' is an image model: it needs an ImageTask { inChannels, height, width, numClasses }`);
+  return e.build(task as ImageTask, config);
 }

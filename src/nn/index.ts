@@ -13,4 +13,11 @@ export { Embedding } from './layers/embedding.js';
 export { RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell } from './layers/rnn.js';
 export type { RNNBaseOptions, RNNOptions, RecurrentForwardOptions, CellOptions } from './layers/rnn.js';
 export { Sequential, ModuleList, ModuleDict } from './layers/container.js';
+export { AdditiveAttention, MultiheadAttention, RotaryEmbedding } from './layers/attention.js';
+export type { MultiheadAttentionOptions, MultiheadAttentionCallOptions } from './layers/attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder,
+  SinusoidalPositionalEncoding, LearnedPositionalEmbedding, generateSquareSubsequentMask,
+} from './layers/transformer.js';
+export type { TransformerLayerOptions, TransformerActivation, EncoderLayerCallOptions, DecoderLayerCallOptions, EncoderCallOptions, LayerSource } from './layers/transformer.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss } from './layers/loss.js';

@@ -35,9 +35,22 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
   return softmaxImpl('logSoftmax', x, dim, true);
 }
 
+const dropoutDef = defineOp<{ p: number; seed: number }>({
+  name: 'dropout',
+  // dropout is linear in x: the gradient goes through the same mask, redrawn from the seed
+  backward: (ctx, [g]) => [dropoutWithSeed(g, ctx.attrs.p, ctx.attrs.seed)],
+});
+
+function dropoutWithSeed(x: Tensor, p: number, seed: number): Tensor {
+  const out = wrap(x.backend, x.backend.dropout(x, p, seed), x.shape, x.dtype);
+  record(dropoutDef, [x], out, [], { p, seed });
+  return out;
+}
+
 /**
  * Zeroes each element with probability p and scales the rest by 1/(1−p) (inverted dropout,
- * Srivastava et al., 2014). Identity when `training` is false.
+ * Srivastava et al., 2014). Identity when `training` is false. The mask is a hash of a seed drawn from
+ * `generator` and each element's index: the same on both backends, and redrawn (not stored) for backward.
  */
 export function dropout(x: Tensor, p = 0.5, training = true, generator: Generator = defaultGenerator): Tensor {
   expectTensor('dropout', 'input', x);
@@ -45,9 +58,5 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   if (!training || p === 0) return x;
   if (p === 1) return mul(x, zerosLike(x));
   expectFloat('dropout', x);
-  const b = x.backend;
-  const keep = wrap(b, b.bernoulli(x.shape, 1 - p, x.dtype, generator.nextSeed()), x.shape, x.dtype);
-  const scaled = mul(keep, 1 / (1 - p));
-  keep.dispose();
-  return mul(x, scaled);
+  return dropoutWithSeed(x, p, generator.nextSeed());
 }

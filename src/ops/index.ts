@@ -11,3 +11,4 @@ export * from './conv.js';
 export * from './norm.js';
 export * from './loss.js';
 export * from './rnn.js';
+export * from './attention.js';

@@ -5,6 +5,7 @@ import { StrataError } from '../../tensor/errors.js';
 import type { Shape } from '../../tensor/shape.js';
 import { numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import * as at from './attention.js';
 import * as cv from './conv.js';
 import * as ew from './elementwise.js';
 import * as ix from './indexing.js';
@@ -105,6 +106,10 @@ export const jsBackend: Backend = {
   nllLossBackward: ls.nllLossBackward,
   embeddingBackward: ix.embeddingBackward,
   bernoulli: rnd.bernoulli,
+  dropout: rnd.dropout,
+
+  attention: at.attention,
+  attentionBackward: at.attentionBackward,
 
   lstmForward: rnn.lstmForward,
   lstmBackward: rnn.lstmBackward,

@@ -162,6 +162,13 @@ export function makeNativeBackend(addon: Addon): Backend {
     rnnBackward: (dOut, dhN, x, wIh, wHh, hAll, mask, reverse, relu, n) =>
       call('rnnBackward', s(dOut), s(dhN), s(x), s(wIh), s(wHh), s(hAll), os(mask), reverse, relu, n.input, n.weights, n.bias),
 
+    dropout: (x, p, seed) => call('dropout', s(x), p, seed),
+
+    attention: (q, k, v, mask, causal, scale, dropoutP, seed, needWeights) =>
+      call('attention', s(q), s(k), s(v), os(mask), causal, scale, dropoutP, seed, needWeights),
+    attentionBackward: (gOut, gW, q, k, v, probs, scale, causal, dropoutP, seed, wantScores) =>
+      call('attentionBackward', s(gOut), os(gW), s(q), s(k), s(v), s(probs), scale, causal, dropoutP, seed, wantScores),
+
     adamStep: (p, g, m, v, vMax, o) =>
       call('adamStep', s(p), s(g), s(m), s(v), os(vMax), o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled, o.step, o.maximize),
     sgdStep: (p, g, buf, o) =>

@@ -30,6 +30,11 @@ export function loadAddon(): Addon | null {
     error = `addon not built (${path} is missing)`;
     return null;
   }
+  // NOTE: ATen's OpenMP threads busy-wait between parallel regions by default. When the cores are shared
+  // with other processes, that spinning takes them from the threads doing the work: a transformer training
+  // step ran 3-4× slower at 2 threads (PyTorch too). Unless a policy was chosen, idle threads sleep instead.
+  // libgomp reads this once, when the addon loads it.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) process.env.OMP_WAIT_POLICY = 'PASSIVE';
   try {
     addon = createRequire(import.meta.url)(path) as Addon;
     error = '';
