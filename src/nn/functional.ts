@@ -5,5 +5,5 @@ export {
   embedding, oneHot, relu, leakyRelu, elu, gelu, silu, sigmoid, tanh, softplus, softmax, logSoftmax,
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
   pad, lstm, gru, rnn, lstmCell, gruCell, rnnCell,
-  pad, scaledDotProductAttention, multiheadAttentionForward, additiveAttention, applyRotary,
+  scaledDotProductAttention, multiheadAttentionForward, additiveAttention, applyRotary,
 } from '../ops/index.js';
