@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, parseFlags } from './util.js';
+import { median, parseFlags, peerEnv } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -29,7 +29,7 @@ for (const model of models) {
   results[model].strata = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Epoch);
   if (py) {
     console.error(`fashion: pytorch ${model}`);
-    const p = spawnSync(py, [join(root, 'bench/peers/torch_fashion.py'), '--model', model, '--epochs', String(epochs), '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(threads) } });
+    const p = spawnSync(py, [join(root, 'bench/peers/torch_fashion.py'), '--model', model, '--epochs', String(epochs), '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...peerEnv(threads) } });
     if (p.status !== 0) throw new Error(`the PyTorch peer failed (exit ${p.status})`);
     results[model].pytorch = p.stdout.trim().split('\n').map((l) => JSON.parse(l) as Epoch);
   }

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseFlags } from './util.js';
+import { parseFlags, peerEnv } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = join(here, '..', '..');
@@ -46,7 +46,7 @@ if (nativeAvailable()) impls.push({ name: 'strata-native', cmd: process.execPath
 else console.error('bench: the native backend is unavailable; build it with `npm run build:native`');
 impls.push({ name: 'strata-js', cmd: process.execPath, args: [join(here, 'workloads.js'), '--backend', 'js', '--threads', String(threads), ...only] });
 const py = python();
-if (py) impls.push({ name: 'pytorch', cmd: py, args: [join(root, 'bench/peers/torch_workloads.py'), '--threads', String(threads), ...only], env: { OMP_NUM_THREADS: String(threads) } });
+if (py) impls.push({ name: 'pytorch', cmd: py, args: [join(root, 'bench/peers/torch_workloads.py'), '--threads', String(threads), ...only], env: peerEnv(threads) });
 else console.error('bench: PyTorch not found (apt-get install python3-torch); ratios to PyTorch will be missing');
 // the recurrent workloads (bench/rnn.ts, bench/peers/torch_rnn.py) report under the same implementation names
 const rnnImpls = impls.map((i) => ({
@@ -55,7 +55,7 @@ const rnnImpls = impls.map((i) => ({
 }));
 impls.push(...rnnImpls);
 if (hasTfjs()) impls.push({ name: 'tfjs-cpu', cmd: process.execPath, args: [join(here, 'tfjs-workloads.js'), ...only] });
-else console.error('bench: @tensorflow/tfjs not installed (npm ci installs it as a dev dependency)');
+else console.error('bench: @tensorflow/tfjs not installed (bash setup.sh bench installs it)');
 
 const results: { workload: string; impl: string; seconds: number }[] = [];
 for (const impl of impls) {

@@ -27,3 +27,14 @@ export function measure(only: ReadonlySet<string>, name: string, fn: () => void,
   }
   console.log(JSON.stringify({ workload: name, seconds: median(times), reps }));
 }
+
+/**
+ * The environment a PyTorch peer runs with: the same thread count and the same OpenMP wait policy
+ * strata's native backend uses (PASSIVE unless the user set one), so ratios compare kernels and
+ * dispatch, not OpenMP spinning.
+ */
+export function peerEnv(threads: number): Record<string, string> {
+  const env: Record<string, string> = { OMP_NUM_THREADS: String(threads) };
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) env.OMP_WAIT_POLICY = 'PASSIVE';
+  return env;
+}
