@@ -1,4 +1,4 @@
-// strata's data package (`st.data`): datasets, the DataLoader, image transforms, IDX/CIFAR readers and PNG I/O.
+// strata's data package (`st.data`): datasets, the DataLoader, image transforms, IDX/CIFAR readers, PNG I/O and text (`st.data.text`).
 export type { NDArray, SampleArray } from './ndarray.js';
 export { isNDArray } from './ndarray.js';
 export type { Dataset, DatasetSpec, ImageSample, ArrayField, ArrayDatasetOptions } from './dataset.js';
@@ -20,3 +20,4 @@ export {
 } from './datasets.js';
 export type { PngImage, EncodePngOptions } from './png.js';
 export { readPng, writePng, decodePng, encodePng, imageToArray, crc32 } from './png.js';
+export * as text from './text/index.js';
