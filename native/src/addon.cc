@@ -4,6 +4,7 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/api/include/torch/version.h>
 #include <cmath>
+#include <dlfcn.h>
 #include <cstring>
 
 namespace strata {
@@ -289,6 +290,15 @@ STRATA_KERNEL(set_num_threads) {
   int64_t n = a.i64(0);
   if (n < 1) throw ArgError("thread count must be >= 1");
   at::set_num_threads(static_cast<int>(n));
+  // ATen sets OpenMP's (and MKL's) thread count but not a pthreads OpenBLAS's, which ATen's matmuls call
+  // (Debian's libtorch uses the system BLAS): without this, `--threads 1` still ran BLAS on every core.
+  using SetThreads = void (*)(int);
+  for (const char* sym : {"openblas_set_num_threads", "goto_set_num_threads", "bli_thread_set_num_threads"}) {
+    if (auto f = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, sym))) {
+      f(static_cast<int>(n));
+      break;
+    }
+  }
   return nullptr;
 }
 
