@@ -3,3 +3,5 @@ export { Sequential } from './model.js';
 export type { CompileOptions, LossName } from './model.js';
 export * as layers from './layers.js';
 export { Layer } from './layers.js';
+export * as preprocessing from './preprocessing.js';
+export type { PadSequencesOptions } from './preprocessing.js';

@@ -54,17 +54,28 @@ export class Sequential extends Module {
     return this.children();
   }
   forward(x: Tensor): Tensor {
-    let y = x;
-    for (const l of this.layers) y = l.forward(y);
-    return y;
+    return this.run(x, false);
   }
   /** The last layer's output before a softmax/sigmoid, which the cross-entropy losses fuse in. */
   private logits(x: Tensor): Tensor {
+    return this.run(x, true);
+  }
+  /** Runs the layers, carrying Keras' padding mask from layer to layer (a plain Module drops it). */
+  private run(x: Tensor, logits: boolean): Tensor {
     const ls = this.layers;
     let y = x;
-    for (let i = 0; i < ls.length - 1; i++) y = ls[i].forward(y);
-    const last = ls[ls.length - 1];
-    return last instanceof Layer && this.fusesActivation(last) ? last.forwardLogits(y) : last.forward(y);
+    let mask: Tensor | null = null;
+    ls.forEach((l, i) => {
+      if (!(l instanceof Layer)) {
+        y = l.forward(y);
+        mask = null;
+        return;
+      }
+      const out = logits && i === ls.length - 1 && this.fusesActivation(l) ? l.forwardLogits(y, mask) : l.forward(y, mask);
+      mask = l.computeMask(y, mask);
+      y = out;
+    });
+    return y;
   }
   private fusesActivation(last: Layer): boolean {
     const loss = this.compiled?.loss;
