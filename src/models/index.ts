@@ -26,5 +26,7 @@ export { ViTMLPBlock, ViTEncoderBlock, ViTEncoder, VisionTransformer, vitB16, vi
 export type { ViTConfig } from './vit.js';
 export { MixerMlp, MixerBlock, PatchEmbed, MlpMixer, mixerB16, mixerTiny } from './mixer.js';
 export type { MixerConfig } from './mixer.js';
+export { ImageEncoder, AudioEncoder, ImageOnly, AudioOnly, EarlyFusion, LateFusion, CrossModalFusion, audioShape } from './fusion.js';
+export type { FusionConfig } from './fusion.js';
 export { registerModel, getModel, createModel, modelNames } from './registry.js';
 export type { ModelEntry, ImageModelEntry, TextModelEntry } from './registry.js';

@@ -13,6 +13,7 @@ import { googlenet } from './googlenet.js';
 import { vgg11, vgg11Bn, vgg16, vgg16Bn } from './vgg.js';
 import { vitB16, vitMoeTiny, vitTiny } from './vit.js';
 import { mixerB16, mixerTiny } from './mixer.js';
+import { AudioOnly, CrossModalFusion, EarlyFusion, ImageOnly, LateFusion } from './fusion.js';
 
 /** A registered model: image models build from an ImageTask, text models from a TextTask. */
 export type ModelEntry = ImageModelEntry | TextModelEntry;
@@ -77,6 +78,13 @@ registerModel('vit_moe_tiny', {
   description: 'vit_tiny with mixture-of-experts MLPs in every 2nd block (V-MoE style): 4 experts, top-2, capacity 1.25; Trainer adds the load-balancing loss (0.01·E·Σ f·P)',
   kind: 'image', build: (t, c = {}) => vitMoeTiny(t, c),
 });
+
+// Image + audio models (a task with inputs.audio, e.g. av-fashion-mnist): forward(x, audio).
+registerModel('av_image', { description: 'image branch alone (2 conv stages + linear) on an image+audio task: ignores the audio', kind: 'image', build: (t, c = {}) => new ImageOnly(t, c) });
+registerModel('av_audio', { description: 'audio branch alone (2 conv1d stages over log-mel frames) on an image+audio task: ignores the image', kind: 'image', build: (t, c = {}) => new AudioOnly(t, c) });
+registerModel('fusion_early', { description: 'early fusion: image and audio feature vectors concatenated, joint MLP head', kind: 'image', build: (t, c = {}) => new EarlyFusion(t, c) });
+registerModel('fusion_late', { description: 'late fusion: an image net and an audio net, logits averaged', kind: 'image', build: (t, c = {}) => new LateFusion(t, c) });
+registerModel('fusion_cross', { description: 'cross-modal attention: image feature-map tokens attend to audio frames (MultiheadAttention), MLP block, mean-token head', kind: 'image', build: (t, c = {}) => new CrossModalFusion(t, c) });
 
 // Text models (a TextTask: vocabulary, context length, classes).
 registerModel('gpt', { description: 'GPT-style decoder-only language model: 4 pre-norm causal blocks, width 128, 4 heads, tied head', kind: 'text', build: (t, c) => new GPT(t, c) });
