@@ -177,8 +177,8 @@ const FUSION: [string, number][] = [
   ['av_audio', audioP(FEATS, W) + lin(W, 10)],
   ['fusion_early', imageP(W) + audioP(FEATS, W) + lin(2 * W, W) + lin(W, 10)],
   ['fusion_late', imageP(W) + lin(W, 10) + audioP(FEATS, W) + lin(W, 10)],
-  // projections 32 → W, position embeddings (49 + frames)·W, LN q and kv, attention, LN + MLP W → 2W → W, LN, head
-  ['fusion_cross', imageP(null) + audioP(FEATS, null) + 2 * lin(32, W) + (49 + FRAMES) * W + 2 * ln(W) + (4 * W * W + 4 * W) + ln(W) + lin(W, 2 * W) + lin(2 * W, W) + ln(W) + lin(W, 10)],
+  // projections 32 → W, position embeddings (49 + frames)·W, LN q and kv, attention, LN + MLP W → 2W → W, LN, fc 49·W → W, head
+  ['fusion_cross', imageP(null) + audioP(FEATS, null) + 2 * lin(32, W) + (49 + FRAMES) * W + 2 * ln(W) + (4 * W * W + 4 * W) + ln(W) + lin(W, 2 * W) + lin(2 * W, W) + ln(W) + lin(49 * W, W) + lin(W, 10)],
 ];
 const avTask: st.models.ImageTask = { inChannels: 1, height: 28, width: 28, numClasses: 10, inputs: { audio: [FRAMES, FEATS] } };
 
@@ -251,5 +251,9 @@ describe('fusion models', () => {
     assert.deepEqual(seen, [[4, FRAMES, FEATS], [4, FRAMES, FEATS]]);
     assert.ok(Number.isFinite(log.train_loss));
     assert.equal(forwardFor(m, { inChannels: 1, height: 28, width: 28, numClasses: 10 }), undefined);
+    for (const n of ['av_audio', 'fusion_early', 'fusion_late', 'fusion_cross']) {
+      const e = models.getModel(n);
+      assert.deepEqual(e.kind === 'image' ? e.inputs : null, ['audio'], n);
+    }
   });
 });

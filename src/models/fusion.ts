@@ -171,7 +171,8 @@ export class LateFusion extends Module {
  * Cross-modal attention fusion: the image's H/4·W/4 feature-map tokens and the audio's frames, each projected to
  * `width` with learned position embeddings; the image tokens attend to the audio frames (MultiheadAttention,
  * queries from the image, keys and values from the audio; pre-norm, residual), then a pre-norm MLP block
- * (width → 2·width → width); the head reads the mean image token.
+ * (width → 2·width → width); the head reads every image token (flattened, as the image branch reads its
+ * feature map: the positions keep the image's layout) through Linear(tokens·width → width), ReLU, Linear.
  * forward(x [N, C, H, W], audio [N, frames, features]) → [N, classes].
  */
 export class CrossModalFusion extends Module {
@@ -188,6 +189,7 @@ export class CrossModalFusion extends Module {
   fc1: Linear;
   fc2: Linear;
   norm: LayerNorm;
+  fc: Linear;
   head: Linear;
   constructor(task: ImageTask, config: FusionConfig = {}) {
     super();
@@ -210,6 +212,7 @@ export class CrossModalFusion extends Module {
     this.fc1 = new Linear(w, 2 * w);
     this.fc2 = new Linear(2 * w, w);
     this.norm = new LayerNorm(w);
+    this.fc = new Linear(tokens * w, w);
     this.head = new Linear(w, task.numClasses);
   }
   forward(x: Tensor, audio: Tensor): Tensor {
@@ -218,6 +221,6 @@ export class CrossModalFusion extends Module {
     const [att] = this.attention.forward(this.normQ.forward(q), kv, kv, { needWeights: false });
     let h = F.add(q, att);
     h = F.add(h, this.fc2.forward(F.gelu(this.fc1.forward(this.norm2.forward(h)))));
-    return this.head.forward(F.mean(this.norm.forward(h), 1));
+    return this.head.forward(F.relu(this.fc.forward(F.flatten(this.norm.forward(h), 1))));
   }
 }

@@ -25,6 +25,8 @@ interface EntryBase {
 export interface ImageModelEntry extends EntryBase {
   kind: 'image';
   build(task: ImageTask, config?: Record<string, unknown>): Module;
+  /** Inputs the model needs beside the image (task.inputs fields, e.g. ['audio']): forward(x, ...them). */
+  inputs?: string[];
 }
 export interface TextModelEntry extends EntryBase {
   kind: 'text';
@@ -81,10 +83,10 @@ registerModel('vit_moe_tiny', {
 
 // Image + audio models (a task with inputs.audio, e.g. av-fashion-mnist): forward(x, audio).
 registerModel('av_image', { description: 'image branch alone (2 conv stages + linear) on an image+audio task: ignores the audio', kind: 'image', build: (t, c = {}) => new ImageOnly(t, c) });
-registerModel('av_audio', { description: 'audio branch alone (2 conv1d stages over log-mel frames) on an image+audio task: ignores the image', kind: 'image', build: (t, c = {}) => new AudioOnly(t, c) });
-registerModel('fusion_early', { description: 'early fusion: image and audio feature vectors concatenated, joint MLP head', kind: 'image', build: (t, c = {}) => new EarlyFusion(t, c) });
-registerModel('fusion_late', { description: 'late fusion: an image net and an audio net, logits averaged', kind: 'image', build: (t, c = {}) => new LateFusion(t, c) });
-registerModel('fusion_cross', { description: 'cross-modal attention: image feature-map tokens attend to audio frames (MultiheadAttention), MLP block, mean-token head', kind: 'image', build: (t, c = {}) => new CrossModalFusion(t, c) });
+registerModel('av_audio', { description: 'audio branch alone (2 conv1d stages over log-mel frames) on an image+audio task: ignores the image', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new AudioOnly(t, c) });
+registerModel('fusion_early', { description: 'early fusion: image and audio feature vectors concatenated, joint MLP head', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new EarlyFusion(t, c) });
+registerModel('fusion_late', { description: 'late fusion: an image net and an audio net, logits averaged', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new LateFusion(t, c) });
+registerModel('fusion_cross', { description: 'cross-modal attention: image feature-map tokens attend to audio frames (MultiheadAttention), MLP block, head on the flattened image tokens', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new CrossModalFusion(t, c) });
 
 // Text models (a TextTask: vocabulary, context length, classes).
 registerModel('gpt', { description: 'GPT-style decoder-only language model: 4 pre-norm causal blocks, width 128, 4 heads, tied head', kind: 'text', build: (t, c) => new GPT(t, c) });
