@@ -24,7 +24,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # ---- Debian packages
-pkgs=(g++ make python3 libtorch-dev libopenblas0-pthread dataset-fashion-mnist)
+pkgs=(g++ make python3 libtorch-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
 case "$task" in
   test) pkgs+=(bible-kjv-text) ;;
   bench) pkgs+=(python3-torch bible-kjv-text) ;;

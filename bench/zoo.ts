@@ -15,7 +15,10 @@ const root = join(here, '..', '..');
 const flags = parseFlags(process.argv.slice(2));
 const minutes = Number(flags.minutes ?? 3);
 const threads = Number(flags.threads ?? availableParallelism());
-const names = flags.models ? flags.models.split(',') : st.models.modelNames().filter((n) => st.models.getModel(n).kind === 'image');
+const names = flags.models ? flags.models.split(',') : st.models.modelNames().filter((n) => {
+  const e = st.models.getModel(n);
+  return e.kind === 'image' && !e.inputs;
+});
 
 interface Row { model: string; params: number; macs: number; epoch_seconds: number; epochs_run: number; test_accuracy: number; minutes: number }
 const rows: Row[] = [];

@@ -1,13 +1,21 @@
 // Datasets the CLI knows by name, with their normalisation and augmentation.
 import { StrataError } from '../tensor/errors.js';
-import type { ArrayDataset } from '../data/dataset.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Dataset, ImageSample } from '../data/dataset.js';
 import { CIFAR10, FashionMNIST, MNIST } from '../data/datasets.js';
+import { AVFashionMNIST } from '../data/av-fashion.js';
+import { isNDArray } from '../data/ndarray.js';
 import { compose, normalize, randomCrop, randomHorizontalFlip, toTensor, type Transform } from '../data/transforms.js';
 import type { ImageTask } from '../models/basic.js';
+import type { Module } from '../nn/module.js';
+import type { Batch } from '../train/trainer.js';
+
+/** A labelled dataset of images x (transformed and normalised here), with any further inputs as other array fields (e.g. audio). */
+export type ClassificationDataset = Dataset<ImageSample> & { readonly classes?: readonly string[] };
 
 export interface ImageDatasetEntry {
   description: string;
-  load(train: boolean, dataDir?: string): ArrayDataset;
+  load(train: boolean, dataDir?: string): ClassificationDataset;
   /** Per-channel mean and std of the training images after toTensor(). */
   mean: readonly number[];
   std: readonly number[];
@@ -37,6 +45,12 @@ export const IMAGE_DATASETS: Record<string, ImageDatasetEntry> = {
     mean: CIFAR10.mean, std: CIFAR10.std,
     augment: () => [randomCrop(32, { padding: 4 }), randomHorizontalFlip()],
   },
+  'av-fashion-mnist': {
+    description: 'Audio-Visual Fashion-MNIST: each image with a clip of a spoken class name (espeak-ng, noisy, right half the time; test voices unseen), field audio [32 frames, 32 mels]',
+    load: (train, root) => new AVFashionMNIST({ root, train }),
+    mean: AVFashionMNIST.mean, std: AVFashionMNIST.std,
+    augment: () => [randomCrop(28, { padding: 2 }), randomHorizontalFlip()],
+  },
 };
 
 export function imageDataset(name: string): ImageDatasetEntry {
@@ -45,10 +59,28 @@ export function imageDataset(name: string): ImageDatasetEntry {
   return e;
 }
 
-/** Input shape and class count of an image dataset. */
-export function taskOf(ds: ArrayDataset): ImageTask {
-  const [c, h, w] = ds.get(0).x.shape;
-  return { inChannels: c, height: h, width: w, numClasses: ds.classes?.length ?? 10 };
+/** Input shape and class count of an image dataset; the shapes of its further array fields (beyond x and y) as task.inputs. */
+export function taskOf(ds: ClassificationDataset): ImageTask {
+  const s = ds.get(0) as ImageSample & Record<string, unknown>;
+  const [c, h, w] = s.x.shape;
+  const task: ImageTask = { inChannels: c, height: h, width: w, numClasses: ds.classes?.length ?? 10 };
+  const inputs: Record<string, number[]> = {};
+  for (const [k, v] of Object.entries(s)) if (k !== 'x' && k !== 'y' && isNDArray(v)) inputs[k] = v.shape.slice();
+  if (Object.keys(inputs).length) task.inputs = inputs;
+  return task;
+}
+
+/** How the Trainer calls a model on a task with further inputs: model.forward(x, ...those batch fields); undefined for images alone. */
+export function forwardFor(model: Module, task: ImageTask): ((x: Tensor, b: Batch) => Tensor) | undefined {
+  const names = Object.keys(task.inputs ?? {});
+  if (!names.length) return undefined;
+  return (x, b) => {
+    const extra = names.map((n) => {
+      if (!b[n]) throw new StrataError('train', `the model needs input '${n}', which the batch does not have`);
+      return b[n];
+    });
+    return model.forward(x, ...extra) as Tensor;
+  };
 }
 
 /** toTensor, augmentation when training with --augment, then normalisation. */

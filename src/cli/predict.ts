@@ -35,19 +35,24 @@ export async function cmdPredict(argv: string[]): Promise<number> {
   const task = config.task as ImageTask;
   const ds = imageDataset(String(config.dataset));
   let x: NDArray, label: number | null = null, source: string;
+  // further inputs beside the image (task.inputs, e.g. audio) come from the dataset's sample
+  const inputNames = Object.keys(task.inputs ?? {});
+  let extra: NDArray[] = [];
   let classes: readonly string[] = Array.from({ length: task.numClasses }, (_, i) => String(i));
   const idx = a.num('index');
   if (idx !== undefined) {
     const test = ds.load(false, a.str('data-dir'));
     classes = test.classes ?? classes;
     if (idx < 0 || idx >= test.length) throw new StrataError('predict', `--index ${idx} is out of range for the ${test.length}-image test set`);
-    const s = test.get(idx);
+    const s = test.get(idx) as { x: NDArray; y: number } & Record<string, unknown>;
     x = s.x;
+    extra = inputNames.map((n) => s[n] as NDArray);
     label = s.y;
     source = `test sample ${idx}`;
   } else {
     const file = a.positional[0];
     if (!file) throw new StrataError('predict', 'give an image file (PNG) or --index N');
+    if (inputNames.length) throw new StrataError('predict', `${String(config.model)} also takes ${inputNames.join(', ')} beside the image; predict a test sample with --index N`);
     const arr = imageToArray(readPng(file), { channels: task.inChannels === 1 ? 1 : 3 });
     if (a.bool('invert')) for (let i = 0; i < arr.data.length; i++) arr.data[i] = 255 - arr.data[i];
     x = compose([resize([task.height, task.width])]).apply(arr, new Generator(0));
@@ -61,9 +66,11 @@ export async function cmdPredict(argv: string[]): Promise<number> {
   const input = transformFor(ds, false, false).apply(x, new Generator(0));
   const probs = noGrad(() => {
     const t = tensor(input.data as Float32Array, { shape: [1, ...input.shape] });
-    const p = model.forward(t).softmax(1);
+    const more = extra.map((e) => tensor(e.data as Float32Array, { shape: [1, ...e.shape] }));
+    const p = model.forward(t, ...more).softmax(1);
     const v = Array.from(p.data() as Float32Array);
     t.dispose();
+    for (const m of more) m.dispose();
     p.dispose();
     return v;
   });

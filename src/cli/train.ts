@@ -13,7 +13,7 @@ import { loadModelFile, readTrainConfig, restoreTrainState, saveModel, saveTrain
 import { ConfusionMatrix } from '../train/metrics.js';
 import type { GroupBase, Optimizer } from '../optim/optimizer.js';
 import { helpText, parseArgs, type FlagSpec, type Parsed } from './args.js';
-import { IMAGE_DATASETS, imageDataset, taskOf, transformFor } from './datasets.js';
+import { IMAGE_DATASETS, forwardFor, imageDataset, taskOf, transformFor } from './datasets.js';
 
 const TRAIN_SPEC: Record<string, FlagSpec> = {
   model: { type: 'string', help: `model (${modelNames().join(', ')})`, default: 'cnn' },
@@ -138,7 +138,7 @@ export async function cmdTrain(argv: string[]): Promise<number> {
 
   const trainer = new Trainer({
     model, optimizer, scheduler: timedScheduler ? null : scheduler, schedulerInterval: interval, callbacks, validationName: 'test',
-    clipGradNorm: (config.clipGrad as number | null) ?? null, numClasses: task.numClasses,
+    clipGradNorm: (config.clipGrad as number | null) ?? null, numClasses: task.numClasses, forward: forwardFor(model, task),
   });
   mkdirSync(out, { recursive: true });
   const metricsPath = join(out, 'metrics.jsonl');
@@ -214,7 +214,7 @@ export async function cmdEval(argv: string[]): Promise<number> {
   const ds = imageDataset(String(config.dataset));
   const test = ds.load(false, a.str('data-dir'));
   const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
-  const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }) });
+  const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
   const r = await trainer.evaluate(loader);
   if (a.bool('json')) {
     process.stdout.write(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2) + '\n');

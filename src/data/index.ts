@@ -18,6 +18,10 @@ export type { ImageDatasetOptions } from './datasets.js';
 export {
   MNIST, FashionMNIST, CIFAR10, MNIST_CLASSES, FASHION_MNIST_CLASSES, CIFAR10_CLASSES, FASHION_MNIST_DEFAULT_ROOT, MNIST_DEFAULT_ROOT,
 } from './datasets.js';
+export { AVFashionMNIST, loadClipBank, clipMel, strataCacheDir, AV_SPOKEN_NAMES, AV_TRAIN_VOICES, AV_TEST_VOICES, AV_SPEEDS, AV_PITCHES, AV_AUDIO } from './av-fashion.js';
+export type { AVSample, AVCondition, AVFashionMNISTOptions, AVClipBank } from './av-fashion.js';
+export { decodeWav, readWav, fft, powerSpectrogram, melFilterbank, melCenters, logMelSpectrogram } from './audio.js';
+export type { Audio, SpectrogramOptions, LogMelOptions } from './audio.js';
 export type { PngImage, EncodePngOptions } from './png.js';
 export { readPng, writePng, decodePng, encodePng, imageToArray, crc32 } from './png.js';
 export * as text from './text/index.js';

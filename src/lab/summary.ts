@@ -26,7 +26,7 @@ export interface Summary {
   /** Unique parameter elements. */
   params: number;
   trainableParams: number;
-  /** Multiply-adds per sample of convolution and linear/matmul ops (torchvision's convention). */
+  /** Multiply-adds per sample of convolution, linear and matmul ops, attention's q·kᵀ and weights·v included (torchvision's convention). */
   macs: number;
   /** Output elements of the other leaf layers (norms, activations, pooling) per sample, reported apart. */
   otherOps: number;
@@ -136,7 +136,7 @@ export function formatSummary(s: Summary, title = 'model'): string {
     `${title}: input [${s.inputShape.join(', ')}]`,
     rule, fmt(lines[0]), rule, ...lines.slice(1).map(fmt), rule,
     `parameters:            ${s.params.toLocaleString('en-US')} (${s.trainableParams.toLocaleString('en-US')} trainable)`,
-    `multiply-adds:         ${s.macs.toLocaleString('en-US')} (${human(s.macs)}) per sample, convolutions and linear layers`,
+    `multiply-adds:         ${s.macs.toLocaleString('en-US')} (${human(s.macs)}) per sample: convolutions, linear layers and matmuls (attention's q·kᵀ and weights·v included)`,
     `other layer outputs:   ${human(s.otherOps)} elements (norms, activations, pooling; not in mult-adds)`,
     `activation memory:     ${bytes(s.activationBytes)} per sample`,
     `weight memory:         ${bytes(s.weightBytes)}`,

@@ -13,6 +13,8 @@ export interface ImageTask {
   height: number;
   width: number;
   numClasses: number;
+  /** Per-sample shapes of further inputs beside the image, by batch field (e.g. { audio: [32, 32] }); forward(x, ...them) in this order. */
+  inputs?: Record<string, number[]>;
 }
 
 export interface MLPConfig {

@@ -11,6 +11,9 @@ import { mobilenetV1, mobilenetV2 } from './mobilenet.js';
 import { shufflenetV2x0_5, shufflenetV2x1_0, shufflenetV2x1_5, shufflenetV2x2_0 } from './shufflenet.js';
 import { googlenet } from './googlenet.js';
 import { vgg11, vgg11Bn, vgg16, vgg16Bn } from './vgg.js';
+import { vitB16, vitMoeTiny, vitTiny } from './vit.js';
+import { mixerB16, mixerTiny } from './mixer.js';
+import { AudioOnly, CrossModalFusion, EarlyFusion, ImageOnly, LateFusion } from './fusion.js';
 
 /** A registered model: image models build from an ImageTask, text models from a TextTask. */
 export type ModelEntry = ImageModelEntry | TextModelEntry;
@@ -22,6 +25,8 @@ interface EntryBase {
 export interface ImageModelEntry extends EntryBase {
   kind: 'image';
   build(task: ImageTask, config?: Record<string, unknown>): Module;
+  /** Inputs the model needs beside the image (task.inputs fields, e.g. ['audio']): forward(x, ...them). */
+  inputs?: string[];
 }
 export interface TextModelEntry extends EntryBase {
   kind: 'text';
@@ -65,6 +70,23 @@ const zoo: [string, string, (t: ImageTask, c: Record<string, unknown>) => Module
   ['vgg16_bn', 'VGG-16 with batch norm', vgg16Bn],
 ];
 for (const [name, description, build] of zoo) registerModel(name, { description, kind: 'image', build: (t, c = {}) => build(t, c) });
+
+// Transformers and MLPs on patches (patch 4 on inputs of at most 64 px, the published patch above).
+registerModel('vit_tiny', { description: 'small ViT (Dosovitskiy et al., 2021): patch 4, 6 pre-norm blocks, width 64, 4 heads, MLP ratio 2', kind: 'image', build: (t, c = {}) => vitTiny(t, c) });
+registerModel('vit_b_16', { description: 'ViT-B/16 (Dosovitskiy et al., 2021), torchvision layout: 12 blocks, width 768, 12 heads', kind: 'image', build: (t, c = {}) => vitB16(t, c) });
+registerModel('mixer_tiny', { description: 'small MLP-Mixer (Tolstikhin et al., 2021): patch 4, 6 blocks, C 128, token MLP 64, channel MLP 512', kind: 'image', build: (t, c = {}) => mixerTiny(t, c) });
+registerModel('mixer_b_16', { description: 'Mixer-B/16 (Tolstikhin et al., 2021), timm layout: 12 blocks, C 768, token MLP 384, channel MLP 3072', kind: 'image', build: (t, c = {}) => mixerB16(t, c) });
+registerModel('vit_moe_tiny', {
+  description: 'vit_tiny with mixture-of-experts MLPs in every 2nd block (V-MoE style): 4 experts, top-2, capacity 1.25; Trainer adds the load-balancing loss (0.01·E·Σ f·P)',
+  kind: 'image', build: (t, c = {}) => vitMoeTiny(t, c),
+});
+
+// Image + audio models (a task with inputs.audio, e.g. av-fashion-mnist): forward(x, audio).
+registerModel('av_image', { description: 'image branch alone (2 conv stages + linear) on an image+audio task: ignores the audio', kind: 'image', build: (t, c = {}) => new ImageOnly(t, c) });
+registerModel('av_audio', { description: 'audio branch alone (2 conv1d stages over log-mel frames) on an image+audio task: ignores the image', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new AudioOnly(t, c) });
+registerModel('fusion_early', { description: 'early fusion: image and audio feature vectors concatenated, joint MLP head', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new EarlyFusion(t, c) });
+registerModel('fusion_late', { description: 'late fusion: an image net and an audio net, logits averaged', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new LateFusion(t, c) });
+registerModel('fusion_cross', { description: 'cross-modal attention: image feature-map tokens attend to audio frames (MultiheadAttention), MLP block, head on the flattened image tokens', kind: 'image', inputs: ['audio'], build: (t, c = {}) => new CrossModalFusion(t, c) });
 
 // Text models (a TextTask: vocabulary, context length, classes).
 registerModel('gpt', { description: 'GPT-style decoder-only language model: 4 pre-norm causal blocks, width 128, 4 heads, tied head', kind: 'text', build: (t, c) => new GPT(t, c) });

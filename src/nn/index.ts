@@ -20,4 +20,6 @@ export {
   SinusoidalPositionalEncoding, LearnedPositionalEmbedding, generateSquareSubsequentMask,
 } from './layers/transformer.js';
 export type { TransformerLayerOptions, TransformerActivation, EncoderLayerCallOptions, DecoderLayerCallOptions, EncoderCallOptions, LayerSource } from './layers/transformer.js';
+export { MixtureOfExperts, ExpertMLP, moeForward, dispatchTopK, expertCapacity } from './layers/moe.js';
+export type { MixtureOfExpertsOptions, MoEForwardOptions, MoEResult, Routing } from './layers/moe.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss } from './layers/loss.js';

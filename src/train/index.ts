@@ -1,6 +1,6 @@
 // train: the training loop, callbacks and metrics.
-export { Trainer, TrainingDiverged } from './trainer.js';
-export type { Batch, BatchSource, Callback, EpochLog, EvalResult, StepInfo, TrainerOptions } from './trainer.js';
+export { Trainer, TrainingDiverged, auxLossOf } from './trainer.js';
+export type { Batch, BatchSource, Callback, EpochLog, EvalResult, HasAuxLoss, StepInfo, TrainerOptions } from './trainer.js';
 export { ProgressLogger, JsonlLogger, EarlyStopping, ModelCheckpoint, TimeLimit } from './callbacks.js';
 export { ConfusionMatrix, ClassificationMeter, predictions, topKAccuracy } from './metrics.js';
 export type { ClassReport } from './metrics.js';

@@ -10,10 +10,11 @@ import { clipGradNorm_ } from '../optim/clip.js';
 import { crossEntropy } from '../ops/loss.js';
 import { ClassificationMeter, type ClassReport } from './metrics.js';
 
-/** A batch: inputs and targets. */
+/** A batch: inputs and targets, and any further inputs by name (e.g. `audio` beside the images `x`). */
 export interface Batch {
   x: Tensor;
   y: Tensor;
+  [input: string]: Tensor;
 }
 /** Batches from a DataLoader, an array, or any (async) iterable; `length` (batches per epoch) enables progress bars. */
 export type BatchSource = (Iterable<Batch> | AsyncIterable<Batch>) & { length?: number };
@@ -60,8 +61,8 @@ export interface TrainerOptions {
   optimizer: Optimizer<GroupBase>;
   /** Default: cross-entropy on class indices. */
   lossFn?: (output: Tensor, target: Tensor) => Tensor;
-  /** What produces the output the loss sees (default: model.forward). */
-  forward?: (x: Tensor) => Tensor;
+  /** What produces the output the loss sees from the batch's x (and its other fields; default: model.forward(x)). */
+  forward?: (x: Tensor, batch: Batch) => Tensor;
   scheduler?: LRScheduler | ReduceLROnPlateau | null;
   /** When the scheduler steps: after every optimizer step, or after every epoch (default). */
   schedulerInterval?: 'step' | 'epoch';
@@ -78,6 +79,31 @@ export interface TrainerOptions {
   disposeBatches?: boolean;
   /** Prefix of the validation metrics in epoch logs (default 'val': val_loss, val_accuracy, val_macro_f1). */
   validationName?: string;
+  /**
+   * Weight of the model's auxiliary losses (see auxLossOf, e.g. a mixture of experts' load balancing) added
+   * to the training loss (default 0.01, Switch Transformer's α; 0 leaves them out). Their epoch mean is
+   * logged as train_aux_loss; train_loss stays the task loss.
+   */
+  auxLossWeight?: number;
+}
+
+/** A module with an auxiliary training loss from its last forward (e.g. nn.MixtureOfExperts). */
+export interface HasAuxLoss {
+  auxLoss(): Tensor | null;
+}
+
+/**
+ * The sum of auxLoss() over the model's modules that have one (null when none has a loss): what the
+ * Trainer adds, times auxLossWeight, to the training loss. Call it right after the forward that made them.
+ */
+export function auxLossOf(model: Module): Tensor | null {
+  let total: Tensor | null = null;
+  for (const m of model.modules()) {
+    const f = (m as Partial<HasAuxLoss>).auxLoss;
+    const l = typeof f === 'function' ? f.call(m) : null;
+    if (l) total = total ? total.add(l) : l;
+  }
+  return total;
 }
 
 export interface EvalResult {
@@ -116,7 +142,7 @@ export class Trainer {
   partialEpoch = false;
   readonly history: EpochLog[] = [];
   private readonly lossFn: (o: Tensor, y: Tensor) => Tensor;
-  private readonly forward: (x: Tensor) => Tensor;
+  private readonly forward: (x: Tensor, batch: Batch) => Tensor;
 
   constructor(readonly opts: TrainerOptions) {
     this.model = opts.model;
@@ -150,15 +176,24 @@ export class Trainer {
       this.model.train();
       const t0 = performance.now();
       let meter: ClassificationMeter | null = null;
-      let batch = 0, samples = 0, pending = 0;
+      let batch = 0, samples = 0, pending = 0, auxSum = 0, auxCount = 0;
+      const auxWeight = this.opts.auxLossWeight ?? 0.01;
       this.optimizer.zeroGrad();
       for await (const b of train as AsyncIterable<Batch>) {
         const loss = tidy(() => {
-          const out = this.forward(b.x);
-          const l = this.lossFn(out, b.y);
+          const out = this.forward(b.x, b);
+          let l = this.lossFn(out, b.y);
           const value = l.item();
-          if (!Number.isFinite(value)) {
-            throw new TrainingDiverged(`the loss is ${value} at epoch ${epoch}, batch ${batch}; lower the learning rate (now ${this.lr}) or clip the gradients (clipGradNorm / --clip-grad)`);
+          const aux = auxWeight !== 0 ? auxLossOf(this.model) : null;
+          if (aux) {
+            const a = aux.item();
+            auxSum += a;
+            auxCount++;
+            l = l.add(aux.mul(auxWeight));
+          }
+          const total = aux ? l.item() : value;
+          if (!Number.isFinite(total)) {
+            throw new TrainingDiverged(`the loss is ${total} at epoch ${epoch}, batch ${batch}; lower the learning rate (now ${this.lr}) or clip the gradients (clipGradNorm / --clip-grad)`);
           }
           (accum > 1 ? l.div(accum) : l).backward();
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
@@ -184,6 +219,7 @@ export class Trainer {
       const log: EpochLog = { epoch, train_loss: m.loss, train_accuracy: m.accuracy, lr: this.lr, epoch_seconds: seconds };
       // an epoch cut short by a time limit is still evaluated and logged, marked partial
       if (this.partialEpoch) log.partial = batch;
+      if (auxCount > 0) log.train_aux_loss = auxSum / auxCount;
       if (o.validation) {
         const v = await this.evaluate(o.validation);
         const p = this.opts.validationName ?? 'val';
@@ -213,8 +249,7 @@ export class Trainer {
 
   private release(b: Batch): void {
     if (this.opts.disposeBatches === false) return;
-    b.x.dispose();
-    b.y.dispose();
+    for (const t of Object.values(b)) if (typeof t?.dispose === 'function') t.dispose();
   }
 
   private optimizerStep(): void {
@@ -234,7 +269,7 @@ export class Trainer {
     try {
       for await (const b of data as AsyncIterable<Batch>) {
         noGrad(() => tidy(() => {
-          const out = this.forward(b.x);
+          const out = this.forward(b.x, b);
           const l = this.lossFn(out, b.y).item();
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
           meter.update(out, b.y, l);
