@@ -110,29 +110,49 @@ export class Seq2Seq extends Module {
     return { outputs, padMask, h0 };
   }
 
-  /** One decoder step: previous tokens [N] int64 and state s [N, H] → logits [N, targetVocab], the new state and the attention weights [N, S]. */
-  decodeStep(prev: Tensor, s: Tensor, enc: Encoded): { logits: Tensor; state: Tensor; weights: Tensor } {
+  /** One decoder step: previous tokens [N] int64 and state s [N, H] → the new state, the output features [N, 3H + E] and the attention weights [N, S]. */
+  private step(prev: Tensor, s: Tensor, enc: Encoded): { state: Tensor; features: Tensor; weights: Tensor } {
     const emb = this.drop.forward(this.tgtEmb.forward(prev));
     const [context, weights] = this.attention.forward(s, enc.outputs, { keyPaddingMask: enc.padMask });
     const state = this.decoder.forward(F.cat([emb, context], 1), s);
-    const logits = this.out.forward(this.drop.forward(F.cat([state, context, emb], 1)));
-    return { logits, state, weights };
+    return { state, features: F.cat([state, context, emb], 1), weights };
   }
 
-  /** Teacher forcing: src [N, S], tgtIn [N, L] (<bos> then the target's tokens but its last) → logits [N, L, targetVocab]. */
-  forward(src: Tensor, tgtIn?: Tensor): Tensor {
-    if (!tgtIn) throw new StrataError('Seq2Seq', 'forward(src, tgtIn) needs the decoder input tgtIn [N, L] (teacher forcing); use greedy(src) to decode');
+  /** One decoder step: previous tokens [N] int64 and state s [N, H] → logits [N, targetVocab], the new state and the attention weights [N, S]. */
+  decodeStep(prev: Tensor, s: Tensor, enc: Encoded): { logits: Tensor; state: Tensor; weights: Tensor } {
+    const r = this.step(prev, s, enc);
+    return { logits: this.out.forward(this.drop.forward(r.features)), state: r.state, weights: r.weights };
+  }
+
+  /** Teacher forcing: the output layer's inputs [N, L, 3H + E] for src [N, S] and decoder inputs tgtIn [N, L]. */
+  features(src: Tensor, tgtIn: Tensor): Tensor {
     this.checkIds('target', tgtIn);
     if (tgtIn.shape[0] !== src.shape[0]) throw new StrataError('Seq2Seq', `source batch ${src.shape[0]} and target batch ${tgtIn.shape[0]} differ`);
     const enc = this.encode(src);
     let s = enc.h0;
     const steps: Tensor[] = [];
     for (let i = 0; i < tgtIn.shape[1]; i++) {
-      const r = this.decodeStep(F.select(tgtIn, 1, i), s, enc);
-      steps.push(r.logits);
+      const r = this.step(F.select(tgtIn, 1, i), s, enc);
+      steps.push(r.features);
       s = r.state;
     }
     return F.stack(steps, 1);
+  }
+
+  /** Teacher forcing: src [N, S], tgtIn [N, L] (<bos> then the target's tokens but its last) → logits [N, L, targetVocab]. */
+  forward(src: Tensor, tgtIn?: Tensor): Tensor {
+    if (!tgtIn) throw new StrataError('Seq2Seq', 'forward(src, tgtIn) needs the decoder input tgtIn [N, L] (teacher forcing); use greedy(src) to decode');
+    return this.out.forward(this.drop.forward(this.features(src, tgtIn)));
+  }
+
+  /**
+   * Teacher-forced logits at some positions only: positions [M] int64 index the flattened [N·L] decoder
+   * steps → [M, targetVocab]. With the padding left out, the output layer (the largest product) does
+   * only the work the loss needs.
+   */
+  logitsAt(src: Tensor, tgtIn: Tensor, positions: Tensor): Tensor {
+    const f = this.features(src, tgtIn);
+    return this.out.forward(this.drop.forward(F.indexSelect(F.reshape(f, [-1, f.shape[2]]), 0, positions)));
   }
 
   /**

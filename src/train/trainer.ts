@@ -1,7 +1,7 @@
 // The training loop (fit/evaluate) with callbacks, gradient accumulation, clipping, LR scheduling and NaN detection.
 import { StrataError } from '../tensor/errors.js';
 import { tidy } from '../tensor/memory.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { Module } from '../nn/module.js';
 import type { GroupBase, Optimizer } from '../optim/optimizer.js';
@@ -60,8 +60,8 @@ export interface TrainerOptions {
   optimizer: Optimizer<GroupBase>;
   /** Default: cross-entropy on class indices. */
   lossFn?: (output: Tensor, target: Tensor) => Tensor;
-  /** What produces the output the loss sees (default: model.forward). */
-  forward?: (x: Tensor) => Tensor;
+  /** What produces the output the loss sees (default: model.forward(x)); gets the whole batch for models with more inputs. */
+  forward?: (x: Tensor, batch: Batch) => Tensor;
   scheduler?: LRScheduler | ReduceLROnPlateau | null;
   /** When the scheduler steps: after every optimizer step, or after every epoch (default). */
   schedulerInterval?: 'step' | 'epoch';
@@ -116,7 +116,7 @@ export class Trainer {
   partialEpoch = false;
   readonly history: EpochLog[] = [];
   private readonly lossFn: (o: Tensor, y: Tensor) => Tensor;
-  private readonly forward: (x: Tensor) => Tensor;
+  private readonly forward: (x: Tensor, batch: Batch) => Tensor;
 
   constructor(readonly opts: TrainerOptions) {
     this.model = opts.model;
@@ -154,7 +154,7 @@ export class Trainer {
       this.optimizer.zeroGrad();
       for await (const b of train as AsyncIterable<Batch>) {
         const loss = tidy(() => {
-          const out = this.forward(b.x);
+          const out = this.forward(b.x, b);
           const l = this.lossFn(out, b.y);
           const value = l.item();
           if (!Number.isFinite(value)) {
@@ -213,8 +213,8 @@ export class Trainer {
 
   private release(b: Batch): void {
     if (this.opts.disposeBatches === false) return;
-    b.x.dispose();
-    b.y.dispose();
+    // every tensor of the batch: x, y and any others a collate adds (masks, lengths, decoder inputs)
+    for (const v of Object.values(b)) if (v instanceof Tensor) v.dispose();
   }
 
   private optimizerStep(): void {
@@ -234,7 +234,7 @@ export class Trainer {
     try {
       for await (const b of data as AsyncIterable<Batch>) {
         noGrad(() => tidy(() => {
-          const out = this.forward(b.x);
+          const out = this.forward(b.x, b);
           const l = this.lossFn(out, b.y).item();
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
           meter.update(out, b.y, l);
