@@ -142,6 +142,9 @@ export async function cmdTrain(argv: string[]): Promise<number> {
   const modelName = String(config.model);
   const entry = getModel(modelName);
   const textData = isTextDataset(String(config.dataset));
+  if (!textData && !Object.hasOwn(IMAGE_DATASETS, String(config.dataset))) {
+    throw new StrataError('train', `unknown dataset '${config.dataset}'; available: ${Object.keys(IMAGE_DATASETS).join(', ')} (images), ${TEXT_DATASET_NAMES.join(', ')} (text)`);
+  }
   if (entry.kind === 'text' && !textData) {
     throw new StrataError('train', `'${modelName}' is a text model; train it on a text dataset (${TEXT_DATASET_NAMES.join(', ')}), not '${config.dataset}'`);
   }
