@@ -245,7 +245,7 @@ describe('fusion models', () => {
     const m = models.createModel('fusion_early', task, { width: W });
     const seen: number[][] = [];
     const fwd = forwardFor(m, task)!;
-    const trainer = new st.train.Trainer({ model: m, optimizer: new st.optim.SGD(m.parameters(), { lr: 0.01 }), forward: (x, b) => (seen.push([...b.audio.shape]), fwd(x, b)) });
+    const trainer = new st.train.Trainer({ model: m, optimizer: new st.optim.SGD(m.parameters(), { lr: 0.01 }), forward: (x, b) => (seen.push([...b.audio!.shape]), fwd(x, b)) });
     const loader = new data.DataLoader(ds, { batchSize: 4, transform: data.toTensor() });
     const [log] = await trainer.fit(loader, { epochs: 1 });
     assert.deepEqual(seen, [[4, FRAMES, FEATS], [4, FRAMES, FEATS]]);

@@ -4,14 +4,16 @@ import { info } from '../info.js';
 import { cmdSummary } from './summary.js';
 import { cmdEval, cmdTrain } from './train.js';
 import { cmdPredict } from './predict.js';
+import { cmdGenerate } from './text.js';
 
 const USAGE = `usage: strata <command> [options]
 
 commands:
   info        version, backend, libtorch/ATen version and thread count
-  train       train a model on a dataset into a run folder (strata train --help)
-  eval        accuracy, macro F1 and the confusion matrix of a run on its test set
+  train       train a model on an image or text dataset into a run folder (strata train --help)
+  eval        a run on its test set: accuracy, macro F1 and the confusion matrix (text: loss, BLEU)
   predict     classify an image file (PNG) or a data-set sample with a trained run
+  generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
 `;
 
@@ -30,6 +32,8 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdEval(rest);
       case 'predict':
         return await cmdPredict(rest);
+      case 'generate':
+        return await cmdGenerate(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

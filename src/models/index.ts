@@ -28,5 +28,9 @@ export { MixerMlp, MixerBlock, PatchEmbed, MlpMixer, mixerB16, mixerTiny } from 
 export type { MixerConfig } from './mixer.js';
 export { ImageEncoder, AudioEncoder, ImageOnly, AudioOnly, EarlyFusion, LateFusion, CrossModalFusion, audioShape } from './fusion.js';
 export type { FusionConfig } from './fusion.js';
+export { CharLSTM, RNNClassifier } from './text-rnn.js';
+export type { CharLSTMConfig, RNNClassifierConfig } from './text-rnn.js';
+export { Seq2Seq } from './seq2seq.js';
+export type { Seq2SeqTask, Seq2SeqConfig, Encoded } from './seq2seq.js';
 export { registerModel, getModel, createModel, modelNames } from './registry.js';
 export type { ModelEntry, ImageModelEntry, TextModelEntry } from './registry.js';

@@ -3,6 +3,8 @@ import { StrataError } from '../tensor/errors.js';
 import type { Module } from '../nn/module.js';
 import { CNN, LeNet5, MLP, type ImageTask } from './basic.js';
 import { BertClassifier, GPT, type TextTask } from './text.js';
+import { CharLSTM, RNNClassifier } from './text-rnn.js';
+import { Seq2Seq } from './seq2seq.js';
 import { resnet18, resnet34, resnet50, seResnet18, seResnet50 } from './resnet.js';
 import { resnet20, resnet56 } from './cifar-resnet.js';
 import { wrn16_4, wrn28_10 } from './wide-resnet.js';
@@ -91,6 +93,12 @@ registerModel('fusion_cross', { description: 'cross-modal attention: image featu
 // Text models (a TextTask: vocabulary, context length, classes).
 registerModel('gpt', { description: 'GPT-style decoder-only language model: 4 pre-norm causal blocks, width 128, 4 heads, tied head', kind: 'text', build: (t, c) => new GPT(t, c) });
 registerModel('bert', { description: 'BERT-style encoder classifier: 2 post-norm blocks, width 128, [CLS] or mean pooling, padding mask', kind: 'text', build: (t, c) => new BertClassifier(t, c) });
+registerModel('char-transformer', { description: 'character-level GPT language model: 4 pre-norm causal blocks, 4 heads, width 128', kind: 'text', build: (t, c) => new GPT(t, c) });
+registerModel('char-lstm', { description: 'character-level LSTM language model: embedding, 2-layer LSTM (hidden 256), linear head', kind: 'text', build: (t, c) => new CharLSTM(t, c) });
+registerModel('gru-classifier', { description: 'text classifier: embedding, bidirectional GRU (hidden 128) over the true lengths, mean pooling, linear', kind: 'text', build: (t, c) => new RNNClassifier('gru', t, c) });
+registerModel('lstm-classifier', { description: 'text classifier: embedding, bidirectional LSTM (hidden 128) over the true lengths, mean pooling, linear', kind: 'text', build: (t, c) => new RNNClassifier('lstm', t, c) });
+registerModel('transformer-classifier', { description: 'BERT-style encoder classifier: 2 post-norm blocks, width 128, 4 heads, mean pooling over non-padding tokens', kind: 'text', build: (t, c) => new BertClassifier(t, { pooling: 'mean', ...c }) });
+registerModel('seq2seq', { description: 'GRU encoder–decoder with additive (Bahdanau) attention, hidden 128; teacher forcing, greedy decoding', kind: 'text', build: (t, c) => new Seq2Seq(t, c) });
 
 export function modelNames(): string[] {
   return [...registry.keys()];

@@ -1,5 +1,6 @@
 // Text models: a GPT-style decoder-only language model with sampling, and a BERT-style encoder classifier.
 import type { Tensor } from '../tensor/tensor.js';
+import type { BackendName } from '../backends/backend.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { tidy } from '../tensor/memory.js';
@@ -133,42 +134,54 @@ export class GPT extends Module {
    * Runs in evaluation mode without gradients; the same generator seed gives the same tokens.
    */
   generate(prompt: Tensor | readonly number[] | readonly (readonly number[])[], opts: GenerateOptions): Tensor {
-    const op = 'GPT.generate';
-    const rows = promptRows(op, prompt);
-    const maxNew = opts.maxNewTokens;
-    if (!Number.isInteger(maxNew) || maxNew < 0) throw new StrataError(op, `maxNewTokens must be a non-negative integer, got ${String(maxNew)}`);
-    const temperature = opts.temperature ?? 1;
-    if (!(temperature >= 0)) throw new StrataError(op, `temperature must be >= 0, got ${temperature}`);
-    const topK = opts.topK ?? null, topP = opts.topP ?? null;
-    if (topK !== null && (!Number.isInteger(topK) || topK < 1)) throw new StrataError(op, `topK must be a positive integer, got ${topK}`);
-    if (topP !== null && !(topP > 0 && topP <= 1)) throw new StrataError(op, `topP must be in (0, 1], got ${topP}`);
-    for (const r of rows) {
-      if (r.length === 0) throw new StrataError(op, 'every prompt needs at least one token');
-      for (const t of r) if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize) throw new StrataError(op, `token ${t} is out of range for a vocabulary of ${this.vocabSize}`);
-    }
-    const gen = opts.generator ?? defaultGenerator;
-    const backend = this.tokEmb.weight.backend.name;
-    const wasTraining = this.training;
-    this.eval();
-    try {
-      noGrad(() => {
-        for (let step = 0; step < maxNew; step++) {
-          const ctx = rows.map((r) => r.slice(-this.contextLength));
-          const last = tidy(() => {
-            const ids = F.tensor(ctx, { dtype: 'int64', backend });
-            const logits = this.forward(ids);
-            return F.select(logits, 1, -1).to('float64').data() as Float64Array;
-          });
-          const V = this.vocabSize;
-          for (let i = 0; i < rows.length; i++) rows[i].push(pick(last.subarray(i * V, (i + 1) * V), temperature, topK, topP, gen));
-        }
-      });
-    } finally {
-      this.train(wasTraining);
-    }
-    const out = F.tensor(rows, { dtype: 'int64', backend });
-    return isSingle(prompt) ? F.reshape(out, [-1]) : out;
+    return generateTokens('GPT.generate', this, this.vocabSize, this.tokEmb.weight.backend.name, prompt, opts, (rows) => tidy(() => {
+      const ids = F.tensor(rows.map((r) => r.slice(-this.contextLength)), { dtype: 'int64', backend: this.tokEmb.weight.backend.name });
+      return F.select(this.forward(ids), 1, -1).to('float64').data() as Float64Array;
+    }));
   }
+}
+
+/**
+ * The next-token logits of every row, given all tokens so far ([N] rows of equal length); `first` is
+ * true on the first call of a generation (a stateful model feeds the whole prompt then, later only the
+ * last token). Returns float64 [N·vocab], row-major.
+ */
+export type NextLogits = (rows: number[][], first: boolean) => Float64Array;
+
+/**
+ * The generation loop shared by the language models (GPT, CharLSTM): validates the prompt and options,
+ * then maxNewTokens times asks `next` for the logits and picks a token per row (greedy at temperature 0,
+ * else sampled after top-k and top-p filtering), in evaluation mode without gradients.
+ * prompt ids [T] or [N, T] → int64 [T + maxNewTokens] or [N, T + maxNewTokens].
+ */
+export function generateTokens(op: string, model: Module, vocabSize: number, backend: BackendName, prompt: Tensor | readonly number[] | readonly (readonly number[])[], opts: GenerateOptions, next: NextLogits): Tensor {
+  const rows = promptRows(op, prompt);
+  const maxNew = opts.maxNewTokens;
+  if (!Number.isInteger(maxNew) || maxNew < 0) throw new StrataError(op, `maxNewTokens must be a non-negative integer, got ${String(maxNew)}`);
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature >= 0)) throw new StrataError(op, `temperature must be >= 0, got ${temperature}`);
+  const topK = opts.topK ?? null, topP = opts.topP ?? null;
+  if (topK !== null && (!Number.isInteger(topK) || topK < 1)) throw new StrataError(op, `topK must be a positive integer, got ${topK}`);
+  if (topP !== null && !(topP > 0 && topP <= 1)) throw new StrataError(op, `topP must be in (0, 1], got ${topP}`);
+  for (const r of rows) {
+    if (r.length === 0) throw new StrataError(op, 'every prompt needs at least one token');
+    for (const t of r) if (!Number.isInteger(t) || t < 0 || t >= vocabSize) throw new StrataError(op, `token ${t} is out of range for a vocabulary of ${vocabSize}`);
+  }
+  const gen = opts.generator ?? defaultGenerator;
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    noGrad(() => {
+      for (let step = 0; step < maxNew; step++) {
+        const last = next(rows, step === 0);
+        for (let i = 0; i < rows.length; i++) rows[i].push(pick(last.subarray(i * vocabSize, (i + 1) * vocabSize), temperature, topK, topP, gen));
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  const out = F.tensor(rows, { dtype: 'int64', backend });
+  return isSingle(prompt) ? F.reshape(out, [-1]) : out;
 }
 
 function isSingle(prompt: Tensor | readonly unknown[]): boolean {

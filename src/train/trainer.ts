@@ -1,7 +1,7 @@
 // The training loop (fit/evaluate) with callbacks, gradient accumulation, clipping, LR scheduling and NaN detection.
 import { StrataError } from '../tensor/errors.js';
 import { tidy } from '../tensor/memory.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { Module } from '../nn/module.js';
 import type { GroupBase, Optimizer } from '../optim/optimizer.js';
@@ -14,7 +14,7 @@ import { ClassificationMeter, type ClassReport } from './metrics.js';
 export interface Batch {
   x: Tensor;
   y: Tensor;
-  [input: string]: Tensor;
+  [input: string]: Tensor | undefined;
 }
 /** Batches from a DataLoader, an array, or any (async) iterable; `length` (batches per epoch) enables progress bars. */
 export type BatchSource = (Iterable<Batch> | AsyncIterable<Batch>) & { length?: number };
@@ -61,7 +61,7 @@ export interface TrainerOptions {
   optimizer: Optimizer<GroupBase>;
   /** Default: cross-entropy on class indices. */
   lossFn?: (output: Tensor, target: Tensor) => Tensor;
-  /** What produces the output the loss sees from the batch's x (and its other fields; default: model.forward(x)). */
+  /** What produces the output the loss sees (default: model.forward(x)); gets the whole batch for models with more inputs. */
   forward?: (x: Tensor, batch: Batch) => Tensor;
   scheduler?: LRScheduler | ReduceLROnPlateau | null;
   /** When the scheduler steps: after every optimizer step, or after every epoch (default). */
@@ -249,7 +249,8 @@ export class Trainer {
 
   private release(b: Batch): void {
     if (this.opts.disposeBatches === false) return;
-    for (const t of Object.values(b)) if (typeof t?.dispose === 'function') t.dispose();
+    // every tensor of the batch: x, y and any others a collate adds (masks, lengths, decoder inputs)
+    for (const v of Object.values(b)) if (v instanceof Tensor) v.dispose();
   }
 
   private optimizerStep(): void {

@@ -130,14 +130,14 @@ export interface TextSample {
  * attention_mask; torch's key_padding_mask is its logical not); lengths int64 [B]. y is int64 [B] for
  * classes, or int64 [B,T'] for sequence targets, then with yMask and yLengths.
  */
-export interface TextBatch {
+export type TextBatch = {
   x: Tensor;
   y: Tensor;
   mask: Tensor;
   lengths: Tensor;
   yMask?: Tensor;
   yLengths?: Tensor;
-}
+};
 
 export interface TextCollateOptions extends PadOptions {
   /** Padding options for sequence targets y (default: the same as x's, except maxLength/padTo/padValue). */
