@@ -287,7 +287,7 @@ describe('strata train on an IMDB folder and bad input', () => {
   });
 
   it('names what is wrong', () => {
-    assert.match(cli('train', '--dataset', 'nope').stderr, /unknown dataset 'nope'; available: fashion-mnist, mnist, cifar10 \(images\), kjv, kjv-genre, kjv-restore, imdb \(text\)/);
+    assert.match(cli('train', '--dataset', 'nope').stderr, /unknown dataset 'nope'; available: fashion-mnist, mnist, cifar10, av-fashion-mnist \(images\), kjv, kjv-genre, kjv-restore, imdb \(text\)/);
     assert.match(cli('train', '--model', 'cnn', '--dataset', 'kjv-genre').stderr, /'cnn' is an image model; kjv-genre is a text dataset: use gru-classifier, lstm-classifier, transformer-classifier, bert/);
     assert.match(cli('train', '--model', 'char-lstm', '--dataset', 'kjv-genre').stderr, /'char-lstm' is a language model; kjv-genre is a classification dataset: use gru-classifier/);
     assert.match(cli('train', '--model', 'char-lstm', '--dataset', 'fashion-mnist').stderr, /'char-lstm' is a text model; train it on a text dataset \(kjv, kjv-genre, kjv-restore, imdb\), not 'fashion-mnist'/);
