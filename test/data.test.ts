@@ -237,6 +237,20 @@ describe('transforms', () => {
     throwsWith(() => data.normalize([0], [0]), 'std must be finite and non-zero');
   });
 
+  it('compose([toTensor, normalize]) gives exactly the two transforms\' values (fused look-up) and their errors', () => {
+    const g = new st.Generator(0);
+    for (const [shape, mean, std] of [[[1, 5, 7], [0.286], [0.353]], [[3, 4, 4], [0.49, 0.48, 0.45], [0.25, 0.24, 0.26]], [[3, 2, 2], [0.5], [0.2]]] as const) {
+      const n = shape[0] * shape[1] * shape[2];
+      const x = img(Array.from({ length: n }, (_, i) => (i * 37 + 11) % 256), [...shape], Uint8Array);
+      const fused = data.compose([data.toTensor(), data.normalize([...mean], [...std])]).apply(x, g);
+      const apart = data.normalize([...mean], [...std]).apply(data.toTensor().apply(x, g), g);
+      assert.ok(fused.data instanceof Float32Array);
+      assert.deepEqual(fused.shape, [...shape]);
+      assert.deepEqual(Array.from(fused.data), Array.from(apart.data));
+    }
+    throwsWith(() => data.compose([data.toTensor(), data.normalize([0, 0, 0], [1, 1, 1])]).apply(img([1, 2, 3, 4], [2, 1, 2], Uint8Array), g), 'mean has 3 values, the image has 2 channels');
+  });
+
   it('randomCrop pads with zeros and crops where the generator says', () => {
     const g = new st.Generator(0);
     const whole = data.randomCrop(4, { padding: 1 }).apply(img([1, 2, 3, 4], [1, 2, 2]), g);

@@ -2,7 +2,7 @@
 // serializable specs that let worker threads rebuild the same pipeline.
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import type { Generator } from '../tensor/random.js';
-import { allocLike, imageDims, type NDArray } from './ndarray.js';
+import { allocLike, imageDims, isNDArray, numelOf, type NDArray } from './ndarray.js';
 
 /** A plain-data description of a built-in transform; `transformFromSpec` rebuilds it (in a worker too). */
 export type TransformSpec =
@@ -44,8 +44,20 @@ export function asTransform(t: TransformLike): Transform {
 /** Applies the transforms in order (torchvision Compose). */
 export function compose(transforms: TransformLike[]): Transform {
   if (!Array.isArray(transforms)) throw new StrataError('compose', 'expected an array of transforms');
-  const ts = transforms.map(asTransform);
-  const specs = ts.map((t) => t.spec);
+  const given = transforms.map(asTransform);
+  const specs = given.map((t) => t.spec);
+  // toTensor() then normalize() on uint8 pixels is one table look-up per pixel (the same float32 values
+  // as the two passes: a data-loading epoch of Fashion-MNIST took a third of an MLP's training time)
+  const ts: Transform[] = [];
+  for (let i = 0; i < given.length; i++) {
+    const a = given[i].spec, b = given[i + 1]?.spec;
+    if (a?.kind === 'toTensor' && b?.kind === 'normalize') {
+      ts.push(fusedToTensorNormalize(given[i], given[i + 1], b.mean, b.std));
+      i++;
+    } else {
+      ts.push(given[i]);
+    }
+  }
   const spec = specs.every((s) => s !== null) ? { kind: 'compose' as const, transforms: specs as TransformSpec[] } : null;
   return {
     spec,
@@ -100,6 +112,34 @@ export function normalize(mean: number | readonly number[], std: number | readon
       for (let ch = 0; ch < c; ch++) {
         const mu = m[m.length === 1 ? 0 : ch], inv = 1 / s[s.length === 1 ? 0 : ch];
         for (let k = ch * hw, end = k + hw; k < end; k++) out[k] = (src[k] - mu) * inv;
+      }
+      return { data: out, shape: x.shape.slice() };
+    },
+  };
+}
+
+function fusedToTensorNormalize(toT: Transform, norm: Transform, mean: readonly number[], std: readonly number[]): Transform {
+  const luts = new Map<number, Float32Array>();
+  const lut = (ch: number): Float32Array => {
+    let t = luts.get(ch);
+    if (!t) {
+      const mu = mean[mean.length === 1 ? 0 : ch], inv = 1 / std[std.length === 1 ? 0 : ch];
+      t = new Float32Array(256);
+      for (let v = 0; v < 256; v++) t[v] = (Math.fround(v / 255) - mu) * inv;
+      luts.set(ch, t);
+    }
+    return t;
+  };
+  return {
+    spec: null,
+    apply(x, g) {
+      if (!(x.data instanceof Uint8Array) || !isNDArray(x) || x.shape.length !== 3 || (mean.length !== 1 && mean.length !== x.shape[0]) || (std.length !== 1 && std.length !== x.shape[0]) || numelOf(x.shape) !== x.data.length) {
+        return norm.apply(toT.apply(x, g), g); // the two transforms, with their checks and messages
+      }
+      const [c, h, w] = x.shape, hw = h * w, src = x.data, out = new Float32Array(src.length);
+      for (let ch = 0; ch < c; ch++) {
+        const t = lut(ch);
+        for (let k = ch * hw, end = k + hw; k < end; k++) out[k] = t[src[k]];
       }
       return { data: out, shape: x.shape.slice() };
     },
