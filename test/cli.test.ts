@@ -33,6 +33,19 @@ describe('strata CLI', () => {
     assert.match(t.stdout, /features\.3 +Conv2d +\[64, 11, 11\] +18,496 +2,230,272/);
   });
 
+  it('summary --bench measures latency and throughput; text models are refused with the reason', () => {
+    const r = cli('summary', '--model', 'lenet5', '--json', '--bench', '--batch-size', '4', '--threads', '1');
+    assert.equal(r.status, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { params: number; bench: { batchSize: number; latencyMs: number; inferencePerSecond: number; trainPerSecond: number; backend: string } };
+    assert.equal(j.bench.batchSize, 4);
+    for (const k of ['latencyMs', 'inferencePerSecond', 'trainPerSecond'] as const) assert.ok(j.bench[k] > 0 && Number.isFinite(j.bench[k]), `${k} = ${j.bench[k]}`);
+    assert.match(j.bench.backend, /^(native|js)$/);
+    const t = cli('summary', '--model', 'lenet5', '--bench', '--batch-size', '2');
+    assert.match(t.stdout, /inference latency \(batch 1\): +[\d.]+ ms/);
+    assert.match(t.stdout, /training throughput \(batch 2\): +[\d.]+ samples\/s/);
+    assert.match(cli('summary', '--model', 'gpt').stderr, /'gpt' is a text model; summary takes image models/);
+  });
+
   it('reports bad flags clearly', () => {
     const r = cli('train', '--model', 'nope', '--subset', '10');
     assert.equal(r.status, 1);

@@ -3,6 +3,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { StrataError } from '../tensor/errors.js';
 import { tidy } from '../tensor/memory.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { stack } from '../ops/shape.js';
 
 /**
  * Scales all gradients so their joint p-norm is at most maxNorm; returns the norm before clipping.
@@ -13,9 +14,9 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, normTyp
   if (grads.length === 0) return 0;
   const total = noGrad(() => tidy(() => {
     if (normType === Infinity) return Math.max(...grads.map((g) => g.abs().amax().item()));
-    let acc = 0;
-    for (const g of grads) acc += g.abs().pow(normType).sum().item();
-    return Math.pow(acc, 1 / normType);
+    // one norm kernel per gradient and one read-back in all (not one per gradient)
+    const norms = grads.map((g) => g.norm(normType).to('float64'));
+    return stack(norms).norm(normType).item();
   }));
   if (errorIfNonfinite && !Number.isFinite(total)) {
     throw new StrataError('clipGradNorm_', `the total norm of order ${normType} of the gradients is ${total}; the loss has probably diverged`);
