@@ -14,7 +14,8 @@ p.add_argument('--epochs', type=int, default=5)
 p.add_argument('--threads', type=int, required=True)
 p.add_argument('--data-dir', default='/usr/share/datasets/fashion-mnist')
 p.add_argument('--batch-size', type=int, default=64)
-p.add_argument('--lr', type=float, default=1e-3)
+p.add_argument('--lr', type=float, default=3e-3)
+p.add_argument('--scheduler', default='onecycle', choices=['onecycle', 'none'])
 p.add_argument('--seed', type=int, default=0)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
@@ -44,6 +45,8 @@ if a.model == 'cnn':
 else:
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
 opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+# strata train's default: OneCycle (per batch) with --lr as the peak
+sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=a.lr, total_steps=a.epochs * ((len(ytr) + a.batch_size - 1) // a.batch_size)) if a.scheduler == 'onecycle' else None
 g = torch.Generator().manual_seed(a.seed + 1)
 for epoch in range(1, a.epochs + 1):
     t = time.perf_counter()
@@ -56,6 +59,8 @@ for epoch in range(1, a.epochs + 1):
         loss = F.cross_entropy(model(xtr[i]), ytr[i])
         loss.backward()
         opt.step()
+        if sched is not None:
+            sched.step()
         total += loss.item() * len(i)
         n += len(i)
     train_seconds = time.perf_counter() - t
