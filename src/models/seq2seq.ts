@@ -1,5 +1,5 @@
-// A GRU encoder–decoder with additive (Bahdanau) attention: teacher-forced forward for training,
-// greedy decoding for evaluation.
+// A GRU encoder–decoder with additive (Bahdanau) or multiplicative (Luong) attention: teacher-forced
+// forward for training, greedy decoding (with each token's attention argmax, for copying) for evaluation.
 import type { Tensor } from '../tensor/tensor.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { tidy, keep } from '../tensor/memory.js';
@@ -21,7 +21,18 @@ export interface Seq2SeqTask extends TextTask {
   targetLength?: number;
 }
 
+/**
+ * 'bahdanau': additive attention on the previous decoder state, a GRUCell step loop (the seeds' module);
+ * 'luong': the decoder GRU runs over all target inputs at once, then general (bilinear) attention and the
+ * output layer over all steps as batched products (Luong et al., 2015, global attention without input
+ * feeding), several times faster to train.
+ */
+export type Seq2SeqAttention = 'bahdanau' | 'luong';
+export const SEQ2SEQ_ATTENTIONS: readonly Seq2SeqAttention[] = ['bahdanau', 'luong'];
+
 export interface Seq2SeqConfig {
+  /** The attention and decoder structure (default 'bahdanau'). */
+  attention?: Seq2SeqAttention;
   /** Source and target embedding width (default 128). */
   embedDim?: number;
   /** Decoder hidden size and encoder hidden size per direction (default 128). */
@@ -44,6 +55,15 @@ export interface Encoded {
   padMask: Tensor;
   /** [N, H]: the decoder's initial state. */
   h0: Tensor;
+  /** [N, S, A]: the attention's projection of the annotations (V·h_j, or Luong's W_a·h_j), computed once. */
+  keys: Tensor;
+}
+
+/** Greedy decoding's output: each row's ids and, per id, the source position it attended most. */
+export interface GreedyResult {
+  ids: number[][];
+  /** align[k][i]: argmax over source positions of the attention weights when ids[k][i] was produced. */
+  align: number[][];
 }
 
 /**
@@ -58,16 +78,25 @@ export interface Encoded {
  * the target without its last token); greedy(src) decodes. Parameters: source V_s·E, encoder GRU
  * 2·(3H·(E + H) + 6H), W_init 2H·H + H, target V_t·E, attention (H·A + A) + (2H·A + A) + (A + 1),
  * decoder cell 3H·(E + 2H + H) + 6H, output (3H + E)·V_t + V_t.
+ *
+ * With config.attention 'luong' (Luong, Pham & Manning, 2015, "Effective Approaches to Attention-based
+ * Neural Machine Translation", global attention with the general score, no input feeding), the decoder
+ * is s_i = GRU(emb(y_{i−1}), s_{i−1}) over all steps at once, α_i = softmax_j(s_iᵀ·W_a·h_j),
+ * c_i = Σ_j α_ij h_j, h̃_i = tanh(W_c·[s_i; c_i]) and logits = W_o·h̃_i; teacher forcing then needs no
+ * step loop. Parameters (after W_init and the target embedding): decoder GRU 3H·(E + H) + 6H, W_a 2H·H,
+ * W_c 3H·H + H, output H·V_t + V_t.
  */
 export class Seq2Seq extends Module {
   srcEmb: Embedding;
   encoder: GRU;
   bridge: Linear;
   tgtEmb: Embedding;
-  attention: AdditiveAttention;
-  decoder: GRUCell;
+  attention: AdditiveAttention | Linear;
+  decoder: GRUCell | GRU;
+  combine: Linear | null = null;
   drop: Dropout;
   out: Linear;
+  readonly kind: Seq2SeqAttention;
   readonly padIdx: number;
   readonly bosIdx: number;
   readonly eosIdx: number;
@@ -80,6 +109,8 @@ export class Seq2Seq extends Module {
       throw new StrataError('Seq2Seq', `expected a task { vocabSize, contextLength, targetVocabSize?, targetLength? } of positive integers, got ${JSON.stringify(task)}`);
     }
     const E = config.embedDim ?? 128, H = config.hiddenSize ?? 128, A = config.attentionSize ?? H;
+    this.kind = config.attention ?? 'bahdanau';
+    if (!SEQ2SEQ_ATTENTIONS.includes(this.kind)) throw new StrataError('Seq2Seq', `attention must be one of ${SEQ2SEQ_ATTENTIONS.join(', ')}, got ${JSON.stringify(config.attention)}`);
     this.padIdx = config.padIdx ?? 0;
     this.bosIdx = config.bosIdx ?? 2;
     this.eosIdx = config.eosIdx ?? 3;
@@ -89,10 +120,16 @@ export class Seq2Seq extends Module {
     this.encoder = new GRU(E, H, { bidirectional: true, batchFirst: true });
     this.bridge = new Linear(2 * H, H);
     this.tgtEmb = new Embedding(this.targetVocabSize, E, { paddingIdx: this.padIdx });
-    this.attention = new AdditiveAttention(H, A, { keySize: 2 * H });
-    this.decoder = new GRUCell(E + 2 * H, H);
+    if (this.kind === 'luong') {
+      this.attention = new Linear(2 * H, H, { bias: false });
+      this.decoder = new GRU(E, H, { batchFirst: true });
+      this.combine = new Linear(3 * H, H);
+    } else {
+      this.attention = new AdditiveAttention(H, A, { keySize: 2 * H });
+      this.decoder = new GRUCell(E + 2 * H, H);
+    }
     this.drop = new Dropout(config.dropout ?? 0);
-    this.out = new Linear(3 * H + E, this.targetVocabSize);
+    this.out = new Linear(this.kind === 'luong' ? H : 3 * H + E, this.targetVocabSize);
   }
 
   private checkIds(what: string, ids: Tensor): void {
@@ -107,13 +144,29 @@ export class Seq2Seq extends Module {
     const [outputs, hN] = this.encoder.forward(this.drop.forward(this.srcEmb.forward(src)), null, { lengths });
     // hN [2, N, H]: the forward direction's last valid state and the backward direction's state at step 0
     const h0 = F.tanh(this.bridge.forward(F.cat([F.select(hN, 0, 0), F.select(hN, 0, 1)], 1)));
-    return { outputs, padMask, h0 };
+    const keys = this.attention instanceof AdditiveAttention ? this.attention.projectKeys(outputs) : this.attention.forward(outputs);
+    return { outputs, padMask, h0, keys };
   }
 
-  /** One decoder step: previous tokens [N] int64 and state s [N, H] → the new state, the output features [N, 3H + E] and the attention weights [N, S]. */
+  /** Luong attention: decoder states [N, L, H] → [features h̃ [N, L, H], weights [N, L, S]] (batched over the L steps). */
+  private luong(states: Tensor, enc: Encoded): [Tensor, Tensor] {
+    // NOTE: a large negative score rather than −∞ at padding, so that an all-padding row stays finite
+    const scores = F.maskedFill(F.matmul(states, F.transpose(enc.keys, 1, 2)), F.unsqueeze(enc.padMask, 1), -1e9);
+    const weights = F.softmax(scores, -1);
+    const context = F.matmul(weights, enc.outputs);
+    return [F.tanh(this.combine!.forward(F.cat([states, context], 2))), weights];
+  }
+
+  /** One decoder step: previous tokens [N] int64 and state s [N, H] → the new state, the output features [N, F] and the attention weights [N, S]. */
   private step(prev: Tensor, s: Tensor, enc: Encoded): { state: Tensor; features: Tensor; weights: Tensor } {
     const emb = this.drop.forward(this.tgtEmb.forward(prev));
-    const [context, weights] = this.attention.forward(s, enc.outputs, { keyPaddingMask: enc.padMask });
+    if (this.decoder instanceof GRU) {
+      const [, hN] = this.decoder.forward(F.unsqueeze(emb, 1), F.unsqueeze(s, 0));
+      const state = F.select(hN, 0, 0);
+      const [features, weights] = this.luong(F.unsqueeze(state, 1), enc);
+      return { state, features: F.squeeze(features, 1), weights: F.squeeze(weights, 1) };
+    }
+    const [context, weights] = (this.attention as AdditiveAttention).forward(s, enc.outputs, { keyPaddingMask: enc.padMask, keys: enc.keys });
     const state = this.decoder.forward(F.cat([emb, context], 1), s);
     return { state, features: F.cat([state, context, emb], 1), weights };
   }
@@ -124,11 +177,15 @@ export class Seq2Seq extends Module {
     return { logits: this.out.forward(this.drop.forward(r.features)), state: r.state, weights: r.weights };
   }
 
-  /** Teacher forcing: the output layer's inputs [N, L, 3H + E] for src [N, S] and decoder inputs tgtIn [N, L]. */
+  /** Teacher forcing: the output layer's inputs [N, L, F] (F = 3H + E, or H with Luong attention) for src [N, S] and decoder inputs tgtIn [N, L]. */
   features(src: Tensor, tgtIn: Tensor): Tensor {
     this.checkIds('target', tgtIn);
     if (tgtIn.shape[0] !== src.shape[0]) throw new StrataError('Seq2Seq', `source batch ${src.shape[0]} and target batch ${tgtIn.shape[0]} differ`);
     const enc = this.encode(src);
+    if (this.decoder instanceof GRU) {
+      const [states] = this.decoder.forward(this.drop.forward(this.tgtEmb.forward(tgtIn)), F.unsqueeze(enc.h0, 0));
+      return this.luong(states, enc)[0];
+    }
     let s = enc.h0;
     const steps: Tensor[] = [];
     for (let i = 0; i < tgtIn.shape[1]; i++) {
@@ -160,11 +217,20 @@ export class Seq2Seq extends Module {
    * stopping at <eos> or after maxLength tokens (default targetLength).
    */
   greedy(src: Tensor, maxLength = this.targetLength): number[][] {
+    return this.greedyAligned(src, maxLength).ids;
+  }
+
+  /**
+   * greedy() that also returns, for every decoded id, the source position of its largest attention
+   * weight (for copying a source word where the model produced <unk>).
+   */
+  greedyAligned(src: Tensor, maxLength = this.targetLength): GreedyResult {
     if (!Number.isInteger(maxLength) || maxLength < 1) throw new StrataError('Seq2Seq.greedy', `maxLength must be a positive integer, got ${maxLength}`);
     const wasTraining = this.training;
     this.eval();
     const N = src.shape[0];
     const rows: number[][] = Array.from({ length: N }, () => []);
+    const align: number[][] = Array.from({ length: N }, () => []);
     const done = new Array<boolean>(N).fill(false);
     try {
       noGrad(() => tidy(() => {
@@ -174,7 +240,8 @@ export class Seq2Seq extends Module {
         for (let i = 0; i < maxLength && done.some((d) => !d); i++) {
           const r = tidy(() => {
             const step = this.decodeStep(F.tensor(prev, { dtype: 'int64', backend: src.backend.name }), s, enc);
-            return { next: Array.from(F.argmax(step.logits, 1).data() as ArrayLike<number | bigint>, Number), state: keep(step.state) };
+            const ids = (t: Tensor) => Array.from(t.data() as ArrayLike<number | bigint>, Number);
+            return { next: ids(F.argmax(step.logits, 1)), at: ids(F.argmax(step.weights, 1)), state: keep(step.state) };
           });
           if (s !== enc.h0) s.dispose();
           s = r.state;
@@ -182,7 +249,10 @@ export class Seq2Seq extends Module {
           for (let k = 0; k < N; k++) {
             if (done[k]) continue;
             if (prev[k] === this.eosIdx) done[k] = true;
-            else rows[k].push(prev[k]);
+            else {
+              rows[k].push(prev[k]);
+              align[k].push(r.at[k]);
+            }
           }
         }
         if (s !== enc.h0) s.dispose();
@@ -190,6 +260,6 @@ export class Seq2Seq extends Module {
     } finally {
       this.train(wasTraining);
     }
-    return rows;
+    return { ids: rows, align };
   }
 }
