@@ -30,6 +30,7 @@ export interface TextDatasetEntry {
 export interface TextRecipe {
   minFreq?: number;
   attention?: 'bahdanau' | 'luong';
+  copy?: boolean;
   labelSmoothing?: number;
   width?: number;
   lr?: number;
@@ -49,7 +50,7 @@ export const TEXT_DATASETS: Record<string, TextDatasetEntry> = {
     kind: 'seq2seq', evalSplit: 'test', splits: ['train', 'validation', 'test'], defaultContext: 48,
     // the recipe that beats the capitalise-and-full-stop baseline within 10 minutes on 1 thread: words seen
     // twice (an <unk> in the output copies the attended source word), the batched Luong decoder
-    defaults: { minFreq: 2, attention: 'luong' },
+    defaults: { minFreq: 2, attention: 'luong', copy: true },
   },
   imdb: {
     description: 'IMDB movie reviews, positive/negative (--data-dir: the aclImdb folder)',
@@ -132,6 +133,7 @@ export const TEXT_TRAIN_FLAGS: Record<string, FlagSpec> = {
   'vocab-size': { type: 'int', help: 'text: the word vocabulary of classifiers and seq2seq (most frequent training words)', default: 20000 },
   'min-freq': { type: 'int', help: 'text: keep only words seen at least N times in training, classifiers and seq2seq (default 1; kjv-restore 2: a seq2seq <unk> output copies the attended source word)' },
   attention: { type: 'string', help: 'seq2seq: bahdanau (additive, a decoder step loop) or luong (general attention after a GRU run over all steps, faster) (default bahdanau; kjv-restore luong)', choices: ['bahdanau', 'luong'] },
+  copy: { type: 'boolean', help: 'seq2seq: copy scores, attention weights added to the logits of the attended source words as written and capitalised (default off; kjv-restore on; --copy=false turns it off)' },
   'label-smoothing': { type: 'number', help: 'text: label smoothing of the cross-entropy loss of classifiers and seq2seq, 0 to 1 (default 0)' },
   'eval-subset': { type: 'int', help: 'text: score each epoch on N samples of the evaluation split, spread evenly (quick runs)' },
 };

@@ -10,7 +10,7 @@ import { LanguageModelingDataset, type TokenizedDataset } from '../data/text/dat
 import { padSequences, textCollate, tokenizerFromJSON } from '../data/text/sequence.js';
 import { KJVRestoration, restoreBaseline } from '../data/text/kjv-tasks.js';
 import { bleu, exactMatch } from '../data/text/metrics.js';
-import type { Tokenizer, TokenizerJSON } from '../data/text/vocab.js';
+import { NUM_SPECIAL, type Tokenizer, type TokenizerJSON } from '../data/text/vocab.js';
 import { createModel } from '../models/registry.js';
 import type { TextTask } from '../models/text.js';
 import type { Seq2Seq, Seq2SeqTask } from '../models/seq2seq.js';
@@ -28,7 +28,7 @@ export function textRunConfig(a: Parsed): Record<string, unknown> {
   return {
     context: a.num('context') ?? null, width: a.num('width') ?? null, layers: a.num('layers') ?? null, heads: a.num('heads') ?? null,
     dropout: a.num('dropout') ?? null, vocabSize: a.num('vocab-size'), evalSubset: a.num('eval-subset') ?? null,
-    minFreq: a.num('min-freq') ?? null, attention: a.str('attention') ?? null, labelSmoothing: a.num('label-smoothing') ?? null,
+    minFreq: a.num('min-freq') ?? null, attention: a.str('attention') ?? null, copy: a.has('copy') ? a.bool('copy') : null, labelSmoothing: a.num('label-smoothing') ?? null,
   };
 }
 
@@ -59,7 +59,7 @@ function modelConfigOf(model: string, c: Record<string, unknown>): Record<string
   const cfg: Record<string, unknown> = transformer
     ? { dModel: c.width, nLayer: c.layers, nHead: c.heads, dropout: c.dropout }
     : model === 'seq2seq'
-      ? { hiddenSize: c.width, embedDim: c.width, dropout: c.dropout, attention: c.attention }
+      ? { hiddenSize: c.width, embedDim: c.width, dropout: c.dropout, attention: c.attention, copy: c.copy }
       : { hiddenSize: c.width, numLayers: c.layers, dropout: c.dropout };
   return Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== null && v !== undefined));
 }
@@ -116,6 +116,17 @@ export function decodeWithCopy(ids: readonly number[], align: readonly number[],
     words.push(w);
   });
   return detokenize(words);
+}
+
+/** The copy map of a seq2seq model: each source word's target ids as written and capitalised (<unk> where absent). */
+export function setCopyMap(model: Seq2Seq, source: Tokenizer, target: Tokenizer): void {
+  const asWritten: number[] = [], capitalised: number[] = [];
+  for (let i = 0; i < source.vocabSize; i++) {
+    const w = i < NUM_SPECIAL ? null : source.idToToken(i);
+    asWritten.push(w ? target.tokenToId(w) : target.unkId);
+    capitalised.push(w ? target.tokenToId(w[0].toUpperCase() + w.slice(1)) : target.unkId);
+  }
+  model.setCopyMap(asWritten, capitalised);
 }
 
 /** Greedy decoding of sources in batches: the decoded target texts (<unk> copied from sourceWords, see decodeWithCopy). */
@@ -219,6 +230,7 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
   const task: Seq2SeqTask = { vocabSize: toks.source.vocabSize, contextLength: ctx, targetVocabSize: toks.target.vocabSize, targetLength };
   st.manualSeed(seed);
   const model = createModel(modelName, task, modelConfig) as Seq2Seq;
+  if (model.copyMap) setCopyMap(model, toks.source, toks.target);
   const lengths = { maxSourceLength: ctx, maxTargetLength: targetLength };
   const testIdx = spread(config.evalSubset as number | null, test.length) ?? Array.from({ length: test.length }, (_, i) => i);
   const testEnc = test.encode(toks.source, toks.target, lengths);

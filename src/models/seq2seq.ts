@@ -33,6 +33,12 @@ export const SEQ2SEQ_ATTENTIONS: readonly Seq2SeqAttention[] = ['bahdanau', 'luo
 export interface Seq2SeqConfig {
   /** The attention and decoder structure (default 'bahdanau'). */
   attention?: Seq2SeqAttention;
+  /**
+   * Copy scores (default false): each step's attention weights, scaled by two gates the step computes,
+   * are added to the logits of the target ids of the attended source words, as written and capitalised
+   * (copyMap, set with setCopyMap), so copying a word needs no per-word learning.
+   */
+  copy?: boolean;
   /** Source and target embedding width (default 128). */
   embedDim?: number;
   /** Decoder hidden size and encoder hidden size per direction (default 128). */
@@ -41,7 +47,8 @@ export interface Seq2SeqConfig {
   attentionSize?: number;
   /** Dropout on the embeddings and before the output layer (default 0). */
   dropout?: number;
-  /** Special ids: padding (source and target, default 0), begin (default 2) and end of sequence (default 3). */
+  /** Special ids: padding (source and target, default 0), unknown word (default 1, the copy map's filler), begin (default 2) and end of sequence (default 3). */
+  unkIdx?: number;
   padIdx?: number;
   bosIdx?: number;
   eosIdx?: number;
@@ -57,6 +64,8 @@ export interface Encoded {
   h0: Tensor;
   /** [N, S, A]: the attention's projection of the annotations (V·h_j, or Luong's W_a·h_j), computed once. */
   keys: Tensor;
+  /** With copy: [N, 2S] int64, the target ids of each source word as written, then capitalised. */
+  copyIds: Tensor | null;
 }
 
 /** Greedy decoding's output: each row's ids and, per id, the source position it attended most. */
@@ -85,6 +94,12 @@ export interface GreedyResult {
  * c_i = Σ_j α_ij h_j, h̃_i = tanh(W_c·[s_i; c_i]) and logits = W_o·h̃_i; teacher forcing then needs no
  * step loop. Parameters (after W_init and the target embedding): decoder GRU 3H·(E + H) + 6H, W_a 2H·H,
  * W_c 3H·H + H, output H·V_t + V_t.
+ *
+ * With config.copy, logits_i[w] += g_i·Σ_{j: lower(x_j) = w} α_ij + g'_i·Σ_{j: cap(x_j) = w} α_ij, where
+ * (g_i, g'_i) = W_g·features_i + b_g (2·F + 2 parameters) and lower/cap map a source id to the target id
+ * of the word as written and capitalised (the copyMap buffer [V_s, 2], <unk> where the target vocabulary
+ * lacks it): a copy mechanism in logit space (cf. Gu et al., 2016, "Incorporating Copying Mechanism in
+ * Sequence-to-Sequence Learning"), for tasks whose output mostly repeats the input.
  */
 export class Seq2Seq extends Module {
   srcEmb: Embedding;
@@ -96,10 +111,13 @@ export class Seq2Seq extends Module {
   combine: Linear | null = null;
   drop: Dropout;
   out: Linear;
+  copyGate: Linear | null = null;
+  declare copyMap: Tensor | null;
   readonly kind: Seq2SeqAttention;
   readonly padIdx: number;
   readonly bosIdx: number;
   readonly eosIdx: number;
+  readonly unkIdx: number;
   readonly targetVocabSize: number;
   readonly targetLength: number;
   constructor(readonly task: Seq2SeqTask, readonly config: Seq2SeqConfig = {}) {
@@ -114,6 +132,7 @@ export class Seq2Seq extends Module {
     this.padIdx = config.padIdx ?? 0;
     this.bosIdx = config.bosIdx ?? 2;
     this.eosIdx = config.eosIdx ?? 3;
+    this.unkIdx = config.unkIdx ?? 1;
     this.targetVocabSize = task.targetVocabSize ?? task.vocabSize;
     this.targetLength = task.targetLength ?? task.contextLength;
     this.srcEmb = new Embedding(task.vocabSize, E, { paddingIdx: this.padIdx });
@@ -129,7 +148,41 @@ export class Seq2Seq extends Module {
       this.decoder = new GRUCell(E + 2 * H, H);
     }
     this.drop = new Dropout(config.dropout ?? 0);
-    this.out = new Linear(this.kind === 'luong' ? H : 3 * H + E, this.targetVocabSize);
+    const features = this.kind === 'luong' ? H : 3 * H + E;
+    this.out = new Linear(features, this.targetVocabSize);
+    if (config.copy) {
+      this.copyGate = new Linear(features, 2);
+      this.registerBuffer('copyMap', F.full([task.vocabSize, 2], this.unkIdx, { dtype: 'int64' }));
+    } else {
+      this.registerBuffer('copyMap', null);
+    }
+  }
+
+  /**
+   * The copy targets of every source id: asWritten[i] and capitalised[i] are the target ids of source
+   * word i as written and with its first letter capitalised (<unk>, 1, where the target vocabulary lacks it).
+   */
+  setCopyMap(asWritten: ArrayLike<number>, capitalised: ArrayLike<number>): void {
+    const V = this.task.vocabSize, op = 'Seq2Seq.setCopyMap';
+    if (!this.copyMap) throw new StrataError(op, 'the model was built without copy (config.copy)');
+    if (asWritten.length !== V || capitalised.length !== V) throw new StrataError(op, `expected two id lists of the source vocabulary's size ${V}, got ${asWritten.length} and ${capitalised.length}`);
+    const data = new Int32Array(2 * V);
+    for (let i = 0; i < V; i++) {
+      for (const [c, id] of [asWritten[i], capitalised[i]].entries()) {
+        if (!Number.isInteger(id) || id < 0 || id >= this.targetVocabSize) throw new StrataError(op, `target id ${id} (source id ${i}) is outside the target vocabulary [0, ${this.targetVocabSize})`);
+        data[2 * i + c] = id;
+      }
+    }
+    const old = this.copyMap;
+    this.copyMap = F.tensor(data, { dtype: 'int64', shape: [V, 2], backend: old.backend.name });
+    old.dispose();
+  }
+
+  /** logits [M, V] plus the copy scores of features [M, F], attention weights [M, S] and copy ids [M, 2S]. */
+  private addCopy(logits: Tensor, features: Tensor, weights: Tensor, copyIds: Tensor): Tensor {
+    const g = this.copyGate!.forward(features);
+    const scores = F.cat([F.mul(weights, F.narrow(g, 1, 0, 1)), F.mul(weights, F.narrow(g, 1, 1, 1))], 1);
+    return F.scatterAdd(logits, 1, copyIds, scores);
   }
 
   private checkIds(what: string, ids: Tensor): void {
@@ -145,7 +198,13 @@ export class Seq2Seq extends Module {
     // hN [2, N, H]: the forward direction's last valid state and the backward direction's state at step 0
     const h0 = F.tanh(this.bridge.forward(F.cat([F.select(hN, 0, 0), F.select(hN, 0, 1)], 1)));
     const keys = this.attention instanceof AdditiveAttention ? this.attention.projectKeys(outputs) : this.attention.forward(outputs);
-    return { outputs, padMask, h0, keys };
+    let copyIds: Tensor | null = null;
+    if (this.copyMap) {
+      const [N, S] = src.shape;
+      // [N, S, 2] → [N, 2, S] → [N, 2S]: every source word's as-written ids, then its capitalised ids
+      copyIds = F.reshape(F.contiguous(F.transpose(F.reshape(F.indexSelect(this.copyMap, 0, F.reshape(src.to('int64'), [-1])), [N, S, 2]), 1, 2)), [N, 2 * S]);
+    }
+    return { outputs, padMask, h0, keys, copyIds };
   }
 
   /** Luong attention: decoder states [N, L, H] → [features h̃ [N, L, H], weights [N, L, S]] (batched over the L steps). */
@@ -174,32 +233,42 @@ export class Seq2Seq extends Module {
   /** One decoder step: previous tokens [N] int64 and state s [N, H] → logits [N, targetVocab], the new state and the attention weights [N, S]. */
   decodeStep(prev: Tensor, s: Tensor, enc: Encoded): { logits: Tensor; state: Tensor; weights: Tensor } {
     const r = this.step(prev, s, enc);
-    return { logits: this.out.forward(this.drop.forward(r.features)), state: r.state, weights: r.weights };
+    let logits = this.out.forward(this.drop.forward(r.features));
+    if (enc.copyIds) logits = this.addCopy(logits, r.features, r.weights, enc.copyIds);
+    return { logits, state: r.state, weights: r.weights };
   }
 
-  /** Teacher forcing: the output layer's inputs [N, L, F] (F = 3H + E, or H with Luong attention) for src [N, S] and decoder inputs tgtIn [N, L]. */
-  features(src: Tensor, tgtIn: Tensor): Tensor {
+  /** Teacher forcing: the output layer's inputs [N, L, F], the attention weights [N, L, S] and the encoding. */
+  private teacherForced(src: Tensor, tgtIn: Tensor): { features: Tensor; weights: Tensor; enc: Encoded } {
     this.checkIds('target', tgtIn);
     if (tgtIn.shape[0] !== src.shape[0]) throw new StrataError('Seq2Seq', `source batch ${src.shape[0]} and target batch ${tgtIn.shape[0]} differ`);
     const enc = this.encode(src);
     if (this.decoder instanceof GRU) {
       const [states] = this.decoder.forward(this.drop.forward(this.tgtEmb.forward(tgtIn)), F.unsqueeze(enc.h0, 0));
-      return this.luong(states, enc)[0];
+      const [features, weights] = this.luong(states, enc);
+      return { features, weights, enc };
     }
     let s = enc.h0;
-    const steps: Tensor[] = [];
+    const steps: Tensor[] = [], weights: Tensor[] = [];
     for (let i = 0; i < tgtIn.shape[1]; i++) {
       const r = this.step(F.select(tgtIn, 1, i), s, enc);
       steps.push(r.features);
+      weights.push(r.weights);
       s = r.state;
     }
-    return F.stack(steps, 1);
+    return { features: F.stack(steps, 1), weights: F.stack(weights, 1), enc };
+  }
+
+  /** Teacher forcing: the output layer's inputs [N, L, F] (F = 3H + E, or H with Luong attention) for src [N, S] and decoder inputs tgtIn [N, L]. */
+  features(src: Tensor, tgtIn: Tensor): Tensor {
+    return this.teacherForced(src, tgtIn).features;
   }
 
   /** Teacher forcing: src [N, S], tgtIn [N, L] (<bos> then the target's tokens but its last) → logits [N, L, targetVocab]. */
   forward(src: Tensor, tgtIn?: Tensor): Tensor {
     if (!tgtIn) throw new StrataError('Seq2Seq', 'forward(src, tgtIn) needs the decoder input tgtIn [N, L] (teacher forcing); use greedy(src) to decode');
-    return this.out.forward(this.drop.forward(this.features(src, tgtIn)));
+    const [N, L] = tgtIn.shape;
+    return F.reshape(this.logitsAt(src, tgtIn, F.arange(0, N * L, 1, { dtype: 'int64', backend: src.backend.name })), [N, L, this.targetVocabSize]);
   }
 
   /**
@@ -208,8 +277,14 @@ export class Seq2Seq extends Module {
    * only the work the loss needs.
    */
   logitsAt(src: Tensor, tgtIn: Tensor, positions: Tensor): Tensor {
-    const f = this.features(src, tgtIn);
-    return this.out.forward(this.drop.forward(F.indexSelect(F.reshape(f, [-1, f.shape[2]]), 0, positions)));
+    const { features, weights, enc } = this.teacherForced(src, tgtIn);
+    const f = F.indexSelect(F.reshape(features, [-1, features.shape[2]]), 0, positions);
+    const logits = this.out.forward(this.drop.forward(f));
+    if (!enc.copyIds) return logits;
+    const [N, L, S] = weights.shape;
+    const w = F.indexSelect(F.reshape(weights, [N * L, S]), 0, positions);
+    const ids = F.indexSelect(F.reshape(F.expand(F.unsqueeze(enc.copyIds, 1), [N, L, 2 * S]), [N * L, 2 * S]), 0, positions);
+    return this.addCopy(logits, f, w, ids);
   }
 
   /**
