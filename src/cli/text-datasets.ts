@@ -33,6 +33,7 @@ export interface TextRecipe {
   copy?: boolean;
   labelSmoothing?: number;
   width?: number;
+  dropout?: number;
   lr?: number;
 }
 
@@ -49,8 +50,9 @@ export const TEXT_DATASETS: Record<string, TextDatasetEntry> = {
     description: 'KJV verses of at most 16 words: restore capitalisation and punctuation (seq2seq, BLEU and exact match)',
     kind: 'seq2seq', evalSplit: 'test', splits: ['train', 'validation', 'test'], defaultContext: 48,
     // the recipe that beats the capitalise-and-full-stop baseline within 10 minutes on 1 thread: words seen
-    // twice (an <unk> in the output copies the attended source word), the batched Luong decoder
-    defaults: { minFreq: 2, attention: 'luong', copy: true },
+    // twice (an <unk> or <Unk> in the output copies the attended source word), the batched Luong decoder,
+    // copy scores, dropout 0.2
+    defaults: { minFreq: 2, attention: 'luong', copy: true, dropout: 0.2 },
   },
   imdb: {
     description: 'IMDB movie reviews, positive/negative (--data-dir: the aclImdb folder)',
