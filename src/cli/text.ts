@@ -5,12 +5,12 @@ import { StrataError } from '../tensor/errors.js';
 import { DataLoader } from '../data/loader.js';
 import { Subset, type Dataset } from '../data/dataset.js';
 import type { NDArray } from '../data/ndarray.js';
-import { CharTokenizer, WordTokenizer } from '../data/text/tokenizers.js';
-import { LanguageModelingDataset, type TokenizedDataset } from '../data/text/datasets.js';
+import { CharTokenizer, detokenize, WordTokenizer } from '../data/text/tokenizers.js';
+import { LanguageModelingDataset, type Seq2SeqDataset, type TokenizedDataset } from '../data/text/datasets.js';
 import { padSequences, textCollate, tokenizerFromJSON } from '../data/text/sequence.js';
 import { KJVRestoration, restoreBaseline } from '../data/text/kjv-tasks.js';
 import { bleu, exactMatch } from '../data/text/metrics.js';
-import type { Tokenizer, TokenizerJSON } from '../data/text/vocab.js';
+import { NUM_SPECIAL, type Tokenizer, type TokenizerJSON } from '../data/text/vocab.js';
 import { createModel } from '../models/registry.js';
 import type { TextTask } from '../models/text.js';
 import type { Seq2Seq, Seq2SeqTask } from '../models/seq2seq.js';
@@ -20,7 +20,7 @@ import { helpText, parseArgs, type FlagSpec, type Parsed } from './args.js';
 import { formatClassReport, loadRun, type TrainJob } from './train.js';
 import {
   classificationSplit, lmText, seq2seqSplit, spread, TEXT_DATASET_NAMES, TEXT_MODEL_KINDS, textDataset,
-  type TextKind, type TextSplit,
+  type TextKind, type TextRecipe, type TextSplit,
 } from './text-datasets.js';
 
 /** The text settings of a run (stored in config.json and checked on --resume). */
@@ -28,7 +28,20 @@ export function textRunConfig(a: Parsed): Record<string, unknown> {
   return {
     context: a.num('context') ?? null, width: a.num('width') ?? null, layers: a.num('layers') ?? null, heads: a.num('heads') ?? null,
     dropout: a.num('dropout') ?? null, vocabSize: a.num('vocab-size'), evalSubset: a.num('eval-subset') ?? null,
+    minFreq: a.num('min-freq') ?? null, attention: a.str('attention') ?? null, copy: a.has('copy') ? a.bool('copy') : null, labelSmoothing: a.num('label-smoothing') ?? null,
   };
+}
+
+/** Fills the run config's unset settings (null) from the dataset's recipe, in place, so config.json records them. */
+function applyRecipe(config: Record<string, unknown>, recipe: TextRecipe = {}): void {
+  for (const [k, v] of Object.entries(recipe)) if (config[k] === null || config[k] === undefined) config[k] = v;
+}
+
+/** Cross-entropy with the run's label smoothing (undefined: the trainer's plain cross-entropy). */
+function smoothedLoss(config: Record<string, unknown>): ((o: st.Tensor, y: st.Tensor) => st.Tensor) | undefined {
+  const eps = (config.labelSmoothing as number | null) ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new StrataError('train', `--label-smoothing must be between 0 and 1, got ${eps}`);
+  return eps > 0 ? (o, y) => st.crossEntropy(o, y, { labelSmoothing: eps }) : undefined;
 }
 
 function modelKind(cmd: string, model: string, dataset: string): TextKind {
@@ -46,7 +59,7 @@ function modelConfigOf(model: string, c: Record<string, unknown>): Record<string
   const cfg: Record<string, unknown> = transformer
     ? { dModel: c.width, nLayer: c.layers, nHead: c.heads, dropout: c.dropout }
     : model === 'seq2seq'
-      ? { hiddenSize: c.width, embedDim: c.width, dropout: c.dropout }
+      ? { hiddenSize: c.width, embedDim: c.width, dropout: c.dropout, attention: c.attention, copy: c.copy }
       : { hiddenSize: c.width, numLayers: c.layers, dropout: c.dropout };
   return Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== null && v !== undefined));
 }
@@ -84,13 +97,75 @@ export function seq2seqCollate(samples: IdsSample[]): Seq2SeqBatch {
   };
 }
 
-/** Greedy decoding of sources in batches: the decoded target texts. */
-function decodeAll(model: Seq2Seq, sources: readonly Int32Array[], target: Tokenizer, batchSize = 128): string[] {
+const SENTENCE_END = new Set(['.', '?', '!']);
+
+/**
+ * Decoded target ids → text, with each <unk> replaced by the source word it attended most (align: the
+ * source position per id; sourceWords: the source's tokens), capitalised at the start of the text or
+ * after . ? ! (a simple copy mechanism for words outside the target vocabulary); CAP_UNK likewise, always
+ * capitalised.
+ */
+export function decodeWithCopy(ids: readonly number[], align: readonly number[], sourceWords: readonly string[], target: Tokenizer): string {
+  const words: string[] = [];
+  ids.forEach((id, i) => {
+    if (id === target.padId || id === target.bosId || id === target.eosId) return;
+    let w = target.idToToken(id);
+    const cap = id !== target.unkId && id === target.tokenToId(CAP_UNK);
+    if ((id === target.unkId || cap) && sourceWords[align[i]] !== undefined) {
+      w = sourceWords[align[i]];
+      if (cap || words.length === 0 || SENTENCE_END.has(words[words.length - 1])) w = w[0].toUpperCase() + w.slice(1);
+    }
+    words.push(w);
+  });
+  return detokenize(words);
+}
+
+/**
+ * The target word of a capitalised word outside the target vocabulary. Seq2seq runs with copy add it to
+ * the target vocabulary; decodeWithCopy replaces it with the attended source word, capitalised.
+ */
+export const CAP_UNK = '<Unk>';
+
+/**
+ * Seq2seq pairs encoded for training and scoring: as Seq2SeqDataset.encode, and where the target
+ * vocabulary has CAP_UNK, every <unk> standing for a capitalised word becomes CAP_UNK.
+ */
+export function encodePairs(ds: Seq2SeqDataset, source: Tokenizer, target: Tokenizer, lengths: { maxSourceLength?: number; maxTargetLength?: number }): TokenizedDataset<NDArray<Int32Array>> {
+  const enc = ds.encode(source, target, lengths);
+  const capUnk = target.tokenToId(CAP_UNK);
+  if (capUnk === target.unkId) return enc;
+  enc.targets.forEach((y: number | Int32Array, i: number) => {
+    const words = target.tokenize(ds.targets[i]);
+    // y = [<bos>, ids of words…, <eos>]
+    for (let k = 0; k < words.length && k + 1 < (y as Int32Array).length; k++) {
+      if ((y as Int32Array)[k + 1] === target.unkId && /^\p{Lu}/u.test(words[k])) (y as Int32Array)[k + 1] = capUnk;
+    }
+  });
+  return enc;
+}
+
+/** The copy map of a seq2seq model: each source word's target ids as written and capitalised (<unk>, or for the capitalised word CAP_UNK where the target vocabulary has it, where absent). */
+export function setCopyMap(model: Seq2Seq, source: Tokenizer, target: Tokenizer): void {
+  const asWritten: number[] = [], capitalised: number[] = [];
+  const capUnk = target.tokenToId(CAP_UNK);
+  for (let i = 0; i < source.vocabSize; i++) {
+    const w = i >= NUM_SPECIAL ? source.idToToken(i) : null;
+    asWritten.push(w ? target.tokenToId(w) : target.unkId);
+    const cap = w ? target.tokenToId(w[0].toUpperCase() + w.slice(1)) : target.unkId;
+    // a source word outside either vocabulary may still be copied capitalised
+    capitalised.push((w || i === source.unkId) && cap === target.unkId ? capUnk : cap);
+  }
+  model.setCopyMap(asWritten, capitalised);
+}
+
+/** Greedy decoding of sources in batches: the decoded target texts (<unk> copied from sourceWords, see decodeWithCopy). */
+function decodeAll(model: Seq2Seq, sources: readonly Int32Array[], sourceWords: readonly (readonly string[])[], target: Tokenizer, batchSize = 128): string[] {
   const out: string[] = [];
   for (let i = 0; i < sources.length; i += batchSize) {
     const p = padSequences(sources.slice(i, i + batchSize));
     const src = int64(p.ids.data, p.ids.shape);
-    for (const ids of model.greedy(src)) out.push(target.decode(ids));
+    const r = model.greedyAligned(src);
+    r.ids.forEach((ids, k) => out.push(decodeWithCopy(ids, r.align[k], sourceWords[i + k], target)));
     src.dispose();
   }
   return out;
@@ -103,8 +178,8 @@ interface Seq2SeqScore {
   baselineExactMatch: number;
 }
 
-function scoreSeq2Seq(model: Seq2Seq, sources: readonly Int32Array[], rawSources: readonly string[], references: readonly string[], target: Tokenizer): Seq2SeqScore & { candidates: string[] } {
-  const candidates = decodeAll(model, sources, target);
+function scoreSeq2Seq(model: Seq2Seq, sources: readonly Int32Array[], rawSources: readonly string[], references: readonly string[], source: Tokenizer, target: Tokenizer): Seq2SeqScore & { candidates: string[] } {
+  const candidates = decodeAll(model, sources, rawSources.map((s) => source.tokenize(s)), target);
   const base = rawSources.map(restoreBaseline);
   return {
     candidates, bleu: bleu(candidates, references).bleu, exactMatch: exactMatch(candidates, references),
@@ -121,6 +196,7 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
   const name = String(config.dataset), modelName = String(config.model);
   const entry = textDataset(name);
   const kind = modelKind('train', modelName, name);
+  applyRecipe(config, entry.defaults);
   const dataDir = a.str('data-dir');
   const ctx = (config.context as number | null) ?? entry.defaultContext;
   const batchSize = Number(config.batchSize);
@@ -160,7 +236,7 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
   if (kind === 'classification') {
     const train = classificationSplit(name, 'train', dataDir);
     const test = classificationSplit(name, evalSplit, dataDir);
-    const tok = WordTokenizer.fromTexts(train.texts, { maxSize: Number(config.vocabSize) });
+    const tok = WordTokenizer.fromTexts(train.texts, { maxSize: Number(config.vocabSize), minFreq: (config.minFreq as number | null) ?? 1 });
     const task: TextTask = { vocabSize: tok.vocabSize, contextLength: ctx, numClasses: train.classes.length };
     st.manualSeed(seed);
     const model = createModel(modelName, task, modelConfig);
@@ -169,6 +245,7 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
       task, model, validationName: evalPrefix, numClasses: train.classes.length,
       trainLoader: new DataLoader(subsetOf(train.encode(tok, { maxLength: ctx }), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
       validation: new DataLoader(subsetOf(test.encode(tok, { maxLength: ctx }), config.evalSubset), { batchSize: 256, collate }),
+      lossFn: smoothedLoss(config),
       extraConfig: { modelConfig, tokenizer: tok.toJSON(), classes: train.classes },
       best: { key: `${evalPrefix}_accuracy`, mode: 'max' },
       result: (last) => `${evalSplit} accuracy: ${(100 * (last[`${evalPrefix}_accuracy`] ?? 0)).toFixed(2)}% (epoch ${last.epoch}, ${evalSplit} loss ${last[`${evalPrefix}_loss`]?.toFixed(4)}, macro F1 ${(100 * (last[`${evalPrefix}_macro_f1`] ?? 0)).toFixed(2)}%)`,
@@ -177,24 +254,27 @@ export async function textJob(a: Parsed, config: Record<string, unknown>): Promi
 
   const train = seq2seqSplit(name, 'train', dataDir);
   const test = seq2seqSplit(name, evalSplit, dataDir);
-  const toks = KJVRestoration.tokenizers(train, { maxSize: Number(config.vocabSize) });
+  const toks = KJVRestoration.tokenizers(train, { maxSize: Number(config.vocabSize), minFreq: (config.minFreq as number | null) ?? 1 });
+  if (modelConfig.copy) toks.target = new WordTokenizer([...toks.target.words, CAP_UNK], { split: toks.target.split, lower: toks.target.lower });
   const targetLength = ctx + 2;
   const task: Seq2SeqTask = { vocabSize: toks.source.vocabSize, contextLength: ctx, targetVocabSize: toks.target.vocabSize, targetLength };
   st.manualSeed(seed);
   const model = createModel(modelName, task, modelConfig) as Seq2Seq;
+  if (model.copyMap) setCopyMap(model, toks.source, toks.target);
   const lengths = { maxSourceLength: ctx, maxTargetLength: targetLength };
   const testIdx = spread(config.evalSubset as number | null, test.length) ?? Array.from({ length: test.length }, (_, i) => i);
-  const testEnc = test.encode(toks.source, toks.target, lengths);
+  const testEnc = encodePairs(test, toks.source, toks.target, lengths);
   const evalSet = new Subset(testEnc, testIdx);
   const collate = seq2seqCollate as (s: unknown[]) => Batch;
   return {
     task, model, validationName: evalPrefix, numClasses: toks.target.vocabSize,
-    trainLoader: new DataLoader(subsetOf(train.encode(toks.source, toks.target, lengths) as TokenizedDataset<NDArray<Int32Array>>, config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
+    trainLoader: new DataLoader(subsetOf(encodePairs(train, toks.source, toks.target, lengths), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
     validation: new DataLoader(evalSet, { batchSize: 256, collate }),
     forward: (x, b) => model.logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
+    lossFn: smoothedLoss(config),
     extraConfig: { modelConfig, tokenizer: toks.source.toJSON(), targetTokenizer: toks.target.toJSON() },
     annotate: (log) => {
-      const s = scoreSeq2Seq(model, testIdx.map((i) => testEnc.ids[i]), testIdx.map((i) => test.sources[i]), testIdx.map((i) => test.targets[i]), toks.target);
+      const s = scoreSeq2Seq(model, testIdx.map((i) => testEnc.ids[i]), testIdx.map((i) => test.sources[i]), testIdx.map((i) => test.targets[i]), toks.source, toks.target);
       log[`${evalPrefix}_bleu`] = s.bleu;
       log[`${evalPrefix}_exact_match`] = s.exactMatch;
       log[`${evalPrefix}_baseline_bleu`] = s.baselineBleu;
@@ -245,13 +325,13 @@ export async function textEval(a: Parsed, model: st.nn.Module, config: Record<st
   }
   const ds = seq2seqSplit(name, split, dataDir);
   const target = runTokenizer(config, 'targetTokenizer');
-  const enc = ds.encode(tok, target, { maxSourceLength: ctx, maxTargetLength: task.targetLength });
+  const enc = encodePairs(ds, tok, target, { maxSourceLength: ctx, maxTargetLength: task.targetLength });
   const trainer = new Trainer({
     model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: target.vocabSize,
     forward: (x, b) => (model as Seq2Seq).logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
   });
   const r = await trainer.evaluate(new DataLoader(enc, { batchSize: 256, collate: seq2seqCollate as (s: unknown[]) => Batch }));
-  const s = scoreSeq2Seq(model as Seq2Seq, enc.ids, ds.sources, ds.targets, target);
+  const s = scoreSeq2Seq(model as Seq2Seq, enc.ids, ds.sources, ds.targets, tok, target);
   if (json) {
     say([JSON.stringify({ split, pairs: ds.length, loss: r.loss, token_accuracy: r.accuracy, bleu: s.bleu, exact_match: s.exactMatch, baseline_bleu: s.baselineBleu, baseline_exact_match: s.baselineExactMatch }, null, 2)]);
     return 0;

@@ -98,7 +98,7 @@ registerModel('char-lstm', { description: 'character-level LSTM language model: 
 registerModel('gru-classifier', { description: 'text classifier: embedding, bidirectional GRU (hidden 128) over the true lengths, mean pooling, linear', kind: 'text', build: (t, c) => new RNNClassifier('gru', t, c) });
 registerModel('lstm-classifier', { description: 'text classifier: embedding, bidirectional LSTM (hidden 128) over the true lengths, mean pooling, linear', kind: 'text', build: (t, c) => new RNNClassifier('lstm', t, c) });
 registerModel('transformer-classifier', { description: 'BERT-style encoder classifier: 2 post-norm blocks, width 128, 4 heads, mean pooling over non-padding tokens', kind: 'text', build: (t, c) => new BertClassifier(t, { pooling: 'mean', ...c }) });
-registerModel('seq2seq', { description: 'GRU encoder–decoder with additive (Bahdanau) attention, hidden 128; teacher forcing, greedy decoding', kind: 'text', build: (t, c) => new Seq2Seq(t, c) });
+registerModel('seq2seq', { description: 'GRU encoder–decoder with additive (Bahdanau) or, with attention luong, batched general attention; optional copy scores; hidden 128; teacher forcing, greedy decoding', kind: 'text', build: (t, c) => new Seq2Seq(t, c) });
 
 export function modelNames(): string[] {
   return [...registry.keys()];

@@ -110,7 +110,10 @@ export interface KJVRestorationOptions extends KJVOptions {
  * attention helps and a small GRU encoder–decoder learns it. Scored by corpus BLEU-4 (`bleu`, on
  * bleuTokenize tokens, case-sensitive) and exact match; compare with restoreBaseline.
  * Verses of at most maxWords words (default 16): train 5870, validation 718, test 633 (all verses:
- * 24888 / 3186 / 3028). On the default test set restoreBaseline scores BLEU 62.7 and exact match 5.2%.
+ * 24888 / 3186 / 3028). On the default test set restoreBaseline scores BLEU 62.7 and exact match 5.2%;
+ * `strata train --model seq2seq --dataset kjv-restore --minutes 10 --epochs 1000 --threads 1` (the
+ * dataset's recipe: Luong attention, copy scores, words seen twice, dropout 0.2) reaches BLEU 83.7 and
+ * exact match 30.7% (51 epochs).
  */
 export class KJVRestoration extends Seq2SeqDataset {
   readonly split: KJVSplit;

@@ -31,17 +31,22 @@ export class AdditiveAttention extends Module {
     this.V = new Linear(this.keySize, attentionSize, { dtype: opts.dtype });
     this.a = new Linear(attentionSize, 1, { dtype: opts.dtype });
   }
+  /** The keys V·h_j [N, S, attentionSize] of encoderOutputs [N, S, keySize]: pass them as forward's `keys` to compute them once per sequence rather than once per decoder step. */
+  projectKeys(encoderOutputs: Tensor): Tensor {
+    if (encoderOutputs.ndim !== 3) throw new StrataError('AdditiveAttention', `encoderOutputs must be [N, S, ${this.keySize}], got ${fmtShape(encoderOutputs.shape)}`);
+    return this.V.forward(encoderOutputs);
+  }
   /**
    * hidden [N, hiddenSize] (or [N, L, hiddenSize] for L queries), encoderOutputs [N, S, keySize],
    * keyPaddingMask [N, S] bool (true = padding, ignored) → [context [N, keySize], weights [N, S]]
-   * (with L queries: [N, L, keySize] and [N, L, S]).
+   * (with L queries: [N, L, keySize] and [N, L, S]). keys: projectKeys(encoderOutputs), if already computed.
    */
-  forward(hidden: Tensor, encoderOutputs: Tensor, opts: { keyPaddingMask?: Tensor | null } = {}): [Tensor, Tensor] {
+  forward(hidden: Tensor, encoderOutputs: Tensor, opts: { keyPaddingMask?: Tensor | null; keys?: Tensor | null } = {}): [Tensor, Tensor] {
     const single = hidden.ndim === 2;
     if (hidden.ndim !== 2 && hidden.ndim !== 3) throw new StrataError('AdditiveAttention', `hidden must be [N, ${this.hiddenSize}] or [N, L, ${this.hiddenSize}], got ${fmtShape(hidden.shape)}`);
     if (encoderOutputs.ndim !== 3) throw new StrataError('AdditiveAttention', `encoderOutputs must be [N, S, ${this.keySize}], got ${fmtShape(encoderOutputs.shape)}`);
     const q = this.W.forward(single ? F.unsqueeze(hidden, 1) : hidden);
-    const k = this.V.forward(encoderOutputs);
+    const k = opts.keys ?? this.V.forward(encoderOutputs);
     const [context, weights] = F.additiveAttention(q, k, encoderOutputs, F.reshape(this.a.weight, [this.attentionSize]), {
       bias: this.a.bias, keyPaddingMask: opts.keyPaddingMask ?? null,
     });
