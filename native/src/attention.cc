@@ -2,8 +2,6 @@
 // sum) and one for the backward, each a few batched matrix products over every batch and head at once.
 #include "common.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <limits>
 
@@ -36,26 +34,6 @@ static void for_causal_blocks(int64_t L, int64_t S, F f) {
   }
 }
 
-/**
- * Calls f(b0, nb) for ranges of the flattened batch (batch × heads): on the CPU in parallel chunks, one
- * per thread, else once for all. ATen's CPU bmm runs the per-matrix products of these sizes one after the
- * other on one thread, so without this the attention products did not use a second core at all.
- */
-template <typename F>
-static void over_batches(const at::Tensor& t, int64_t B, F f) {
-  if (t.device().is_cpu() && B > 1 && at::get_num_threads() > 1 && !at::in_parallel_region()) {
-    at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) { f(b0, b1 - b0); });
-  } else {
-    f(0, B);
-  }
-}
-
-/** out[b0:b0+nb] = x[b0:b0+nb] @ y[b0:b0+nb]. */
-static void bmm_slice(at::Tensor out, const at::Tensor& x, const at::Tensor& y, int64_t b0, int64_t nb) {
-  at::Tensor o = out.narrow(0, b0, nb);
-  at::bmm_out(o, x.narrow(0, b0, nb), y.narrow(0, b0, nb));
-}
-
 // attention(q, k, v, mask|null, causal, scale, dropoutP, seed, needWeights) -> [out, probs, weights after dropout|null]
 STRATA_KERNEL(attention) {
   const at::Tensor& q = a.tensor(0);
@@ -71,20 +49,17 @@ STRATA_KERNEL(attention) {
   constexpr double inf = std::numeric_limits<double>::infinity();
   // NOTE: scaling q ([L, E]) costs less than scaling the scores ([L, S]) whenever E < S.
   at::Tensor q3 = as3d(q) * scale, k3 = as3d(k), v3 = as3d(v);
-  const int64_t B = q3.size(0);
   const bool blocked = causal && L > 1 && S > 0;
   at::Tensor s;
   if (blocked) {
     // scores after a block's last key are never computed: the causal fill below overwrites them
-    s = at::empty({B, L, S}, q3.options());
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) {
-      for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
-        bmm_slice(s.narrow(1, r0, n).narrow(2, 0, c), q3.narrow(1, r0, n), k3.narrow(1, 0, c).transpose(1, 2), b0, nb);
-      });
+    s = at::empty({q3.size(0), L, S}, q3.options());
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor o = s.narrow(1, r0, n).narrow(2, 0, c);
+      at::bmm_out(o, q3.narrow(1, r0, n), k3.narrow(1, 0, c).transpose(1, 2));
     });
   } else {
-    s = at::empty({B, L, S}, q3.options());
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) { bmm_slice(s, q3, k3.transpose(1, 2), b0, nb); });
+    s = at::bmm(q3, k3.transpose(1, 2));
   }
   if (mask.defined()) s.view(with_batch(q, L, S)).add_(mask);
   if (causal) s.masked_fill_(at::ones({L, S}, s.options().dtype(at::kBool)).triu_(1), -inf);
@@ -100,15 +75,13 @@ STRATA_KERNEL(attention) {
   }
   at::Tensor out;
   if (blocked) {
-    out = at::empty({B, L, Ev}, q3.options());
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) {
-      for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
-        bmm_slice(out.narrow(1, r0, n), weights.narrow(1, r0, n).narrow(2, 0, c), v3.narrow(1, 0, c), b0, nb);
-      });
+    out = at::empty({q3.size(0), L, Ev}, q3.options());
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor o = out.narrow(1, r0, n);
+      at::bmm_out(o, weights.narrow(1, r0, n).narrow(2, 0, c), v3.narrow(1, 0, c));
     });
   } else {
-    out = at::empty({B, L, Ev}, q3.options());
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) { bmm_slice(out, weights, v3, b0, nb); });
+    out = at::bmm(weights, v3);
   }
   const auto ls = with_batch(q, L, S);
   return a.ret_list({out.view(with_batch(q, L, Ev)), probs.view(ls), need_weights && p > 0 ? weights.view(ls) : at::Tensor()});
@@ -134,39 +107,36 @@ STRATA_KERNEL(attention_backward) {
     dropout_apply(probs, weights, p, seed);
   }
   at::Tensor q3 = as3d(q), k3 = as3d(k), v3 = as3d(v);
-  const int64_t B = q3.size(0);
   const bool blocked = causal && L > 1 && S > 0;
   at::Tensor gv, gp, gq, gk;
   // the weights after a causal block's last key are zero: those products are skipped
   if (blocked) {
     gp = at::empty_like(probs, at::MemoryFormat::Contiguous);
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) {
-      for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
-        bmm_slice(gp.narrow(1, r0, n).narrow(2, 0, c), g.narrow(1, r0, n), v3.narrow(1, 0, c).transpose(1, 2), b0, nb);
-        if (c < S) gp.narrow(0, b0, nb).narrow(1, r0, n).narrow(2, c, S - c).zero_();
-      });
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor o = gp.narrow(1, r0, n).narrow(2, 0, c);
+      at::bmm_out(o, g.narrow(1, r0, n), v3.narrow(1, 0, c).transpose(1, 2));
+      if (c < S) gp.narrow(1, r0, n).narrow(2, c, S - c).zero_();
     });
   } else {
-    gp = at::empty_like(probs, at::MemoryFormat::Contiguous);
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) { bmm_slice(gp, g, v3.transpose(1, 2), b0, nb); });
+    gp = at::bmm(g, v3.transpose(1, 2));
   }
   if (gw.defined()) gp.add_(as3d(gw));
   if (p > 0) dropout_apply(gp, gp, p, seed);
   at::Tensor gs = at::_softmax_backward_data(gp, probs, -1, probs.scalar_type());
   if (blocked) {
     gq = at::empty_like(q3, at::MemoryFormat::Contiguous);
+    for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
+      at::Tensor o = gq.narrow(1, r0, n);
+      at::bmm_out(o, gs.narrow(1, r0, n).narrow(2, 0, c), k3.narrow(1, 0, c));
+    });
     // key block [k0, k0 + m) is seen by queries k0.. only; keys past the last query by none
     gv = at::empty_like(v3, at::MemoryFormat::Contiguous);
     gk = at::empty_like(k3, at::MemoryFormat::Contiguous);
     const int64_t seen = std::min(S, L);
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) {
-      for_causal_blocks(L, S, [&](int64_t r0, int64_t n, int64_t c) {
-        bmm_slice(gq.narrow(1, r0, n), gs.narrow(1, r0, n).narrow(2, 0, c), k3.narrow(1, 0, c), b0, nb);
-      });
-      for_causal_blocks(seen, seen, [&](int64_t k0, int64_t m, int64_t) {
-        bmm_slice(gv.narrow(1, k0, m), weights.narrow(1, k0, L - k0).narrow(2, k0, m).transpose(1, 2), g.narrow(1, k0, L - k0), b0, nb);
-        bmm_slice(gk.narrow(1, k0, m), gs.narrow(1, k0, L - k0).narrow(2, k0, m).transpose(1, 2), q3.narrow(1, k0, L - k0), b0, nb);
-      });
+    for_causal_blocks(seen, seen, [&](int64_t k0, int64_t m, int64_t) {
+      at::Tensor ov = gv.narrow(1, k0, m), ok = gk.narrow(1, k0, m);
+      at::bmm_out(ov, weights.narrow(1, k0, L - k0).narrow(2, k0, m).transpose(1, 2), g.narrow(1, k0, L - k0));
+      at::bmm_out(ok, gs.narrow(1, k0, L - k0).narrow(2, k0, m).transpose(1, 2), q3.narrow(1, k0, L - k0));
     });
     if (seen < S) {
       gv.narrow(1, seen, S - seen).zero_();
@@ -175,16 +145,9 @@ STRATA_KERNEL(attention_backward) {
     gq.mul_(scale);
     gk.mul_(scale);
   } else {
-    gv = at::empty_like(v3, at::MemoryFormat::Contiguous);
-    gq = at::empty_like(q3, at::MemoryFormat::Contiguous);
-    gk = at::empty_like(k3, at::MemoryFormat::Contiguous);
-    over_batches(q3, B, [&](int64_t b0, int64_t nb) {
-      bmm_slice(gv, weights.transpose(1, 2), g, b0, nb);
-      bmm_slice(gq, gs, k3, b0, nb);
-      bmm_slice(gk, gs.transpose(1, 2), q3, b0, nb);
-    });
-    gq.mul_(scale);
-    gk.mul_(scale);
+    gv = at::bmm(weights.transpose(1, 2), g);
+    gq = at::bmm(gs, k3).mul_(scale);
+    gk = at::bmm(gs.transpose(1, 2), q3).mul_(scale);
   }
   return a.ret_list({gq.view(q.sizes()), gk.view(k.sizes()), gv.view(v.sizes()),
                      want_scores ? gs.view(with_batch(q, L, S)) : at::Tensor()});
