@@ -2,7 +2,7 @@
 // sequence taggers, printed as JSON lines like bench/workloads.ts. PyTorch's side: bench/peers/torch_rnn.py.
 // usage: node dist/bench/rnn.js --backend native|js --threads N [--only name,name]
 import * as st from '../src/index.js';
-import { median, parseFlags } from './util.js';
+import { measure as measureIn, parseFlags } from './util.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const backend = flags.backend as 'native' | 'js';
@@ -12,17 +12,7 @@ st.manualSeed(0);
 const only = new Set((flags.only ?? '').split(',').filter(Boolean));
 const isJs = backend === 'js';
 
-function measure(name: string, fn: () => void, warmup: number, reps: number): void {
-  if (only.size && !only.has(name)) return;
-  for (let i = 0; i < warmup; i++) fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t = performance.now();
-    fn();
-    times.push((performance.now() - t) / 1000);
-  }
-  console.log(JSON.stringify({ workload: name, seconds: median(times), reps }));
-}
+const measure = (name: string, fn: () => void, warmup: number, reps: number) => measureIn(only, name, fn, warmup, reps);
 
 // batch 32, sequence 64, input 128, hidden 256: a per-step tagger (recurrent layers, then a linear
 // classifier on every step's output, cross-entropy over all steps)

@@ -2,33 +2,13 @@
 # PyTorch side of the recurrent workloads of `npm run bench`: the same training steps as bench/rnn.ts
 # (nn.LSTM / nn.GRU, a linear classifier on every step, cross-entropy, Adam), printed as JSON lines.
 # usage: torch_rnn.py --threads N [--only name,name]
-import argparse, json, statistics, time
+from peer_workloads import setup
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-p = argparse.ArgumentParser()
-p.add_argument('--threads', type=int, required=True)
-p.add_argument('--only', default='')
-args = p.parse_args()
-torch.set_num_threads(args.threads)
-torch.manual_seed(0)
-only = set(filter(None, args.only.split(',')))
-
-
-def measure(name, fn, warmup, reps):
-    if only and name not in only:
-        return
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    print(json.dumps({'workload': name, 'seconds': statistics.median(times), 'reps': reps}), flush=True)
-
+measure = setup()
 
 B, T, I, H, C = 32, 64, 128, 256, 10
 x, y = torch.randn(T, B, I), torch.randint(0, C, (T * B,))

@@ -1,33 +1,13 @@
 #!/usr/bin/env python3
 # PyTorch side of `npm run bench`: the same workloads as bench/workloads.ts, printed as JSON lines.
 # usage: torch_workloads.py --threads N [--only name,name]
-import argparse, json, statistics, sys, time
+from peer_workloads import setup
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-p = argparse.ArgumentParser()
-p.add_argument('--threads', type=int, required=True)
-p.add_argument('--only', default='')
-args = p.parse_args()
-torch.set_num_threads(args.threads)
-torch.manual_seed(0)
-only = set(filter(None, args.only.split(',')))
-
-
-def measure(name, fn, warmup, reps):
-    if only and name not in only:
-        return
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    print(json.dumps({'workload': name, 'seconds': statistics.median(times), 'reps': reps}), flush=True)
-
+measure = setup()
 
 for n, reps in ((512, 20), (2048, 5)):
     a, b = torch.randn(n, n), torch.randn(n, n)

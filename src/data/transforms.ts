@@ -2,7 +2,7 @@
 // serializable specs that let worker threads rebuild the same pipeline.
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import type { Generator } from '../tensor/random.js';
-import { allocLike, imageDims, isNDArray, numelOf, type NDArray } from './ndarray.js';
+import { allocLike, imageDims, type NDArray } from './ndarray.js';
 
 /** A plain-data description of a built-in transform; `transformFromSpec` rebuilds it (in a worker too). */
 export type TransformSpec =
@@ -133,10 +133,11 @@ function fusedToTensorNormalize(toT: Transform, norm: Transform, mean: readonly 
   return {
     spec: null,
     apply(x, g) {
-      if (!(x.data instanceof Uint8Array) || !isNDArray(x) || x.shape.length !== 3 || (mean.length !== 1 && mean.length !== x.shape[0]) || (std.length !== 1 && std.length !== x.shape[0]) || numelOf(x.shape) !== x.data.length) {
+      const [c, h, w] = imageDims('toTensor', x); // toTensor's own first check
+      if (!(x.data instanceof Uint8Array) || (mean.length !== 1 && mean.length !== c) || (std.length !== 1 && std.length !== c)) {
         return norm.apply(toT.apply(x, g), g); // the two transforms, with their checks and messages
       }
-      const [c, h, w] = x.shape, hw = h * w, src = x.data, out = new Float32Array(src.length);
+      const hw = h * w, src = x.data, out = new Float32Array(src.length);
       for (let ch = 0; ch < c; ch++) {
         const t = lut(ch);
         for (let k = ch * hw, end = k + hw; k < end; k++) out[k] = t[src[k]];
