@@ -20,7 +20,7 @@
       "include_dirs": ["native/src", "<!@(node scripts/find-libtorch.mjs --include)"],
       "defines": ["NAPI_VERSION=9", "<!@(node scripts/find-libtorch.mjs --defines)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fno-math-errno", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": [
         "-L<!(node scripts/find-libtorch.mjs --libdir)",
         "-Wl,-rpath,<!(node scripts/find-libtorch.mjs --libdir)",

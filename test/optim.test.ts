@@ -124,3 +124,38 @@ describe('schedulers', () => {
     assert.equal(opt.paramGroups[0].lr, 0.5);
   });
 });
+
+describe('fused optimizer steps on large float32 tensors', () => {
+  // native runs one vectorised pass over contiguous float32 (and ATen's in-place ops otherwise); js
+  // loops in float64 arithmetic; every variant of the update must agree between them
+  const n = 70001; // several parallel chunks and a ragged tail
+  const variants: [string, (p: st.Tensor[]) => st.optim.Optimizer<st.optim.GroupBase>][] = [
+    ['Adam', (p) => new optim.Adam(p, { lr: 1e-2 })],
+    ['Adam amsgrad + L2', (p) => new optim.Adam(p, { lr: 1e-2, amsgrad: true, weightDecay: 0.05 })],
+    ['Adam beta1 0.3, maximize', (p) => new optim.Adam(p, { lr: 1e-2, betas: [0.3, 0.99], maximize: true })],
+    ['AdamW', (p) => new optim.AdamW(p, { lr: 1e-2, weightDecay: 0.1 })],
+    ['SGD Nesterov + decay', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.01 })],
+    ['SGD dampening', (p) => new optim.SGD(p, { lr: 0.05, momentum: 0.8, dampening: 0.3 })],
+  ];
+  for (const [name, make] of variants) {
+    it(`${name}: native equals js after 4 steps`, (t) => {
+      if (!backends().includes('native')) return t.skip('native backend unavailable');
+      const init = st.randn([n], { generator: new st.Generator(1) }).toArray() as number[];
+      const result: Record<string, number[]> = {};
+      for (const be of ['js', 'native'] as const) {
+        const p = nn.Parameter(st.tensor(init, { backend: be }));
+        const opt = make([p]);
+        const gen = new st.Generator(2);
+        for (let i = 0; i < 4; i++) {
+          p.grad = st.keep(st.randn([n], { generator: gen }).to(be));
+          opt.step();
+        }
+        result[be] = p.toArray() as number[];
+      }
+      assertClose(result.native, result.js, { atol: 2e-6, rtol: 1e-5 }, name);
+      // the update moved (nearly) every element, the last ones included: parity is not vacuous
+      assert.ok(result.native.filter((v, i) => v !== init[i]).length > 0.99 * n);
+      assert.notEqual(result.native[n - 1], init[n - 1]);
+    });
+  }
+});
