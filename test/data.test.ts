@@ -437,6 +437,63 @@ describe('DataLoader', () => {
   });
 });
 
+describe('TensorDataset', () => {
+  const N = 13;
+  const pixels = Uint8Array.from({ length: N * 4 }, (_, i) => (i * 37) % 256);
+  const ys = Int32Array.from({ length: N }, (_, i) => i % 3);
+  const ds = new data.ArrayDataset({ x: { data: pixels, shape: [N, 1, 2, 2] }, y: ys });
+  const tf = data.compose([data.toTensor(), data.normalize(0.5, 0.25)]);
+
+  it('materialises a transformed dataset: batches equal the per-sample loader\'s, value for value', async () => {
+    const mem = data.TensorDataset.from(ds, { transform: tf, chunkSize: 5 });
+    try {
+      assert.equal(mem.length, N);
+      assert.deepEqual(mem.fields.x.shape, [N, 1, 2, 2]);
+      assert.deepEqual([mem.fields.x.dtype, mem.fields.y.dtype], ['float32', 'int64']);
+      const perSample = new data.DataLoader(ds, { batchSize: 4, shuffle: true, seed: 3, transform: tf });
+      const fromMem = new data.DataLoader(mem, { batchSize: 4, shuffle: true, seed: 3 });
+      for (let epoch = 0; epoch < 2; epoch++) {
+        const want = [...perSample].map((b) => [flat(b.x), flat(b.y), b.x.shape]);
+        const got: unknown[] = [];
+        for await (const b of fromMem) got.push([flat(b.x), flat(b.y), b.x.shape]);
+        assert.deepEqual(got, want);
+      }
+      // a sample is the rows of each field
+      const s = mem.get(12);
+      assert.deepEqual(flat(s.x), Array.from(pixels.subarray(48, 52), (v) => (Math.fround(v / 255) - 0.5) / 0.25).map(Math.fround));
+      assert.equal(s.y.item(), 0);
+    } finally {
+      mem.dispose();
+    }
+  });
+
+  it('batches hold no extra tensors: a disposed epoch leaves the live count unchanged', () => {
+    const mem = new data.TensorDataset({ x: st.randn([N, 3]), y: st.arange(N) });
+    const loader = new data.DataLoader(mem, { batchSize: 5, shuffle: true, seed: 1 });
+    const before = st.memory().tensors;
+    for (const b of loader) {
+      b.x.dispose();
+      b.y.dispose();
+    }
+    assert.equal(st.memory().tensors, before);
+    mem.dispose();
+  });
+
+  it('refuses mismatched fields, transforms at batch time, workers and oversize data sets', () => {
+    throwsWith(() => new data.TensorDataset({ x: st.zeros([3, 2]), y: st.zeros([4]) }), 'fields have different sample counts: x has shape [3,2], y has [4]');
+    throwsWith(() => new data.TensorDataset({}), 'needs at least one field');
+    const mem = new data.TensorDataset({ x: st.zeros([3, 2]) });
+    throwsWith(() => new data.DataLoader(mem, { transform: tf }), 'apply the transform when making it');
+    throwsWith(() => new data.DataLoader(mem, { numWorkers: 1 }), 'needs no worker threads');
+    throwsWith(() => mem.get(3), 'TensorDataset.get');
+    mem.dispose();
+    // 13 samples × (4 float32 pixels + one int64 label) = 312 bytes
+    throwsWith(() => data.TensorDataset.from(ds, { transform: tf, maxBytes: 100 }), 'would take 312 bytes, over maxBytes (100 bytes)');
+    const tuples: st.data.Dataset<[NDArray, number]> = { length: 2, get: (i) => [img([i], [1]), i] };
+    throwsWith(() => data.TensorDataset.from(tuples), 'samples must be objects of arrays and numbers');
+  });
+});
+
 describe('DataLoader worker threads', () => {
   const N = 37;
   const g = new st.Generator(123);

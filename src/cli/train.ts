@@ -5,7 +5,9 @@ import * as st from '../index.js';
 import { StrataError } from '../tensor/errors.js';
 import { writeFileAtomic as atomicWriteFile } from '../io/atomic.js';
 import { DataLoader } from '../data/loader.js';
-import { Subset } from '../data/dataset.js';
+import { Subset, type Dataset, type ImageSample } from '../data/dataset.js';
+import { TensorDataset } from '../data/tensor-dataset.js';
+import type { Transform } from '../data/transforms.js';
 import { createModel, getModel, modelNames } from '../models/registry.js';
 import { Trainer, type Batch, type BatchSource, type EpochLog, type EvalResult } from '../train/trainer.js';
 import { ProgressLogger, TimeLimit, EarlyStopping } from '../train/callbacks.js';
@@ -109,16 +111,35 @@ function imageJob(a: Parsed, config: Record<string, unknown>): TrainJob {
   const task = taskOf(fullTrain);
   st.manualSeed(Number(config.seed));
   const model = createModel(String(config.model), task);
-  const trainLoader = new DataLoader(trainSet, {
+  const workers = a.num('workers') ?? 0;
+  const trainTransform = transformFor(dsEntry, true, Boolean(config.augment));
+  const trainMem = config.augment || workers > 0 ? null : inMemory(trainSet, trainTransform);
+  const trainLoader = new DataLoader<unknown, Batch>(trainMem ?? trainSet, {
     batchSize: Number(config.batchSize), shuffle: true, generator: new st.Generator(Number(config.seed) + 1),
-    transform: transformFor(dsEntry, true, Boolean(config.augment)), numWorkers: a.num('workers'),
+    transform: trainMem ? undefined : trainTransform, numWorkers: workers,
   });
-  const testLoader = new DataLoader(testSet, { batchSize: 500, transform: transformFor(dsEntry, false, false) });
+  const testTransform = transformFor(dsEntry, false, false);
+  const testMem = inMemory(testSet, testTransform);
+  const testLoader = new DataLoader<unknown, Batch>(testMem ?? testSet, { batchSize: 500, transform: testMem ? undefined : testTransform });
   return {
-    task, model, trainLoader: trainLoader as DataLoader<unknown, Batch>, validation: testLoader, validationName: 'test', numClasses: task.numClasses, forward: forwardFor(model, task),
+    task, model, trainLoader, validation: testLoader, validationName: 'test', numClasses: task.numClasses, forward: forwardFor(model, task),
     best: { key: 'test_accuracy', mode: 'max' },
     result: (last) => `test accuracy: ${(100 * (last.test_accuracy ?? 0)).toFixed(2)}% (epoch ${last.epoch}, test loss ${last.test_loss?.toFixed(4)}, macro F1 ${(100 * (last.test_macro_f1 ?? 0)).toFixed(2)}%)`,
   };
+}
+
+/** Float32 bytes above which a data set stays on disk-backed per-sample loading. */
+const IN_MEMORY_MAX_BYTES = 2 ** 30;
+
+/**
+ * Without augmentation every epoch sees the same normalised images, so they are made once and each batch
+ * is one index-select (as the PyTorch peer's pre-normalised tensors); null when the float32 images would
+ * take over 1 GiB (then the loader transforms each sample every epoch).
+ */
+function inMemory(ds: Dataset<ImageSample>, transform: Transform): TensorDataset | null {
+  const x = ds.get(0).x;
+  const bytes = 4 * x.data.length * ds.length;
+  return bytes > IN_MEMORY_MAX_BYTES ? null : TensorDataset.from(ds, { transform, maxBytes: IN_MEMORY_MAX_BYTES });
 }
 
 export async function cmdTrain(argv: string[]): Promise<number> {

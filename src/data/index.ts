@@ -3,6 +3,8 @@ export type { NDArray, SampleArray } from './ndarray.js';
 export { isNDArray } from './ndarray.js';
 export type { Dataset, DatasetSpec, ImageSample, ArrayField, ArrayDatasetOptions } from './dataset.js';
 export { Subset, ConcatDataset, TransformedDataset, ArrayDataset, randomSplit, permutation, datasetFromSpec } from './dataset.js';
+export type { MaterializeOptions } from './tensor-dataset.js';
+export { TensorDataset } from './tensor-dataset.js';
 export type { ArrayBatch, ArrayBatchField } from './collate.js';
 export { collateArrays, assembleBatch } from './collate.js';
 export type { Collated, DataLoaderOptions, LoaderState } from './loader.js';

@@ -5,13 +5,14 @@ import { tensor } from '../ops/creation.js';
 import { StrataError } from '../tensor/errors.js';
 import { defaultGenerator, Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { TensorDataset } from './tensor-dataset.js';
 import { assembleBatch, collateArrays, isBatchField, type ArrayBatch } from './collate.js';
 import { permutation, TransformedDataset, type Dataset, type DatasetSpec, type ImageSample } from './dataset.js';
 import type { NDArray } from './ndarray.js';
 import type { TransformLike } from './transforms.js';
 
 /** The default collate's batch type for samples S: arrays and numbers become Tensors, structure is kept. */
-export type Collated<S> = S extends NDArray | number
+export type Collated<S> = S extends NDArray | number | Tensor
   ? Tensor
   : S extends readonly unknown[]
     ? { -readonly [K in keyof S]: Collated<S[K]> }
@@ -95,6 +96,10 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? new Generator(opts.seed ?? defaultGenerator.nextU32());
     this.collate = opts.collate ?? null;
+    if (dataset instanceof TensorDataset) {
+      if (opts.transform) throw new StrataError(op, 'a TensorDataset holds finished tensors; apply the transform when making it: TensorDataset.from(dataset, { transform })');
+      if (this.numWorkers > 0) throw new StrataError(op, 'a TensorDataset needs no worker threads (each batch is one index-select per field); use numWorkers: 0');
+    }
     this.dataset = opts.transform ? new TransformedDataset(dataset, opts.transform) : dataset;
     if (this.numWorkers > 0 && this.collate) {
       throw new StrataError(op, 'numWorkers > 0 needs the default collate (a custom collate function cannot be sent to worker threads); use numWorkers: 0');
@@ -158,6 +163,7 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
 
   private makeInProcess(run: Run, k: number): B | ArrayBatch {
     const idx = this.indices(run.plan, k);
+    if (this.dataset instanceof TensorDataset && !this.collate) return this.dataset.batch(idx) as B;
     if (this.collate) {
       const g = new Generator(run.plan.seeds[k]);
       return this.collate(Array.from(idx, (i) => this.dataset.get(i, g)));
@@ -167,7 +173,7 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
 
   private finish(run: Run, value: B | ArrayBatch, k: number): B {
     run.yielded = k + 1;
-    return this.collate ? (value as B) : (toTensors(value as ArrayBatch) as B);
+    return this.collate || this.dataset instanceof TensorDataset ? (value as B) : (toTensors(value as ArrayBatch) as B);
   }
 
   private workers(): WorkerPool {
