@@ -42,6 +42,23 @@ for (const be of backends()) {
       }
     });
 
+    it('native memory held only by the finalizer makes the garbage collector run by itself', { skip: be !== 'native' }, async () => {
+      st.setBackend(be);
+      try {
+        // 100 × 16 MiB never disposed, no gc() call: the external-memory report has to trigger collections
+        const before = st.memory().backends[be].bytes;
+        let peak = 0;
+        for (let i = 0; i < 100; i++) {
+          st.zeros([4 << 20]);
+          if (i % 5 === 4) await new Promise((r) => setImmediate(r));
+          peak = Math.max(peak, st.memory().backends[be].bytes - before);
+        }
+        assert.ok(peak < 800 * 2 ** 20, `peak ${(peak / 2 ** 20).toFixed(0)} MiB of unreachable tensors`);
+      } finally {
+        st.setBackend('js');
+      }
+    });
+
     it('the finalizer frees tensors that were never disposed once they are unreachable', async () => {
       st.setBackend(be);
       try {

@@ -31,6 +31,10 @@ static void account(napi_env env, int64_t delta) {
   }
 }
 
+// NOTE: a tensor's storage is reported to V8 as external memory only once the JS side hands the tensor
+// to its finalizer (trackExternal): tensors inside tidy() scopes or disposed at once are freed
+// deterministically, and reporting them made V8 run a full mark-compact every ~100 MB of activations
+// (three per step of a small GPT, ~13% extra CPU on its helper threads) to find nothing to free.
 int32_t put(napi_env env, at::Tensor t) {
   SlotTable& s = slots();
   int64_t bytes = 0;
@@ -41,16 +45,15 @@ int32_t put(napi_env env, at::Tensor t) {
     s.free_list.pop_back();
     s.tensors[id] = std::move(t);
     s.bytes[id] = bytes;
+    s.gc_counted[id] = 0;
   } else {
     id = static_cast<int32_t>(s.tensors.size());
     s.tensors.push_back(std::move(t));
     s.bytes.push_back(bytes);
+    s.gc_counted.push_back(0);
   }
   s.live++;
-  if (bytes) {
-    s.live_bytes += bytes;
-    account(env, bytes);
-  }
+  s.live_bytes += bytes;
   return id;
 }
 
@@ -58,13 +61,23 @@ void release(napi_env env, int32_t id) {
   SlotTable& s = slots();
   if (id < 0 || static_cast<size_t>(id) >= s.tensors.size() || !s.tensors[id].defined()) return;
   s.tensors[id].reset();
-  if (s.bytes[id]) {
-    s.live_bytes -= s.bytes[id];
-    account(env, -s.bytes[id]);
-    s.bytes[id] = 0;
-  }
+  s.live_bytes -= s.bytes[id];
+  if (s.gc_counted[id]) account(env, -s.bytes[id]);
+  s.bytes[id] = 0;
+  s.gc_counted[id] = 0;
   s.live--;
   s.free_list.push_back(id);
+}
+
+// trackExternal(slots: number[]): reports these tensors' storage to V8 (they are now the finalizer's).
+STRATA_KERNEL(track_external) {
+  SlotTable& s = slots();
+  for (int64_t id : a.int_list(0)) {
+    if (id < 0 || static_cast<size_t>(id) >= s.tensors.size() || !s.tensors[id].defined() || s.gc_counted[id]) continue;
+    s.gc_counted[id] = 1;
+    if (s.bytes[id]) account(a.env, s.bytes[id]);
+  }
+  return nullptr;
 }
 
 at::ScalarType scalar_type(int32_t code) {
@@ -340,6 +353,7 @@ NAPI_MODULE_INIT() {
   tune_malloc();
   define(env, exports, "free", free_slot);
   define(env, exports, "stats", stats);
+  define(env, exports, "trackExternal", track_external);
   define(env, exports, "setNumThreads", set_num_threads);
   define(env, exports, "info", info);
   register_tensor(env, exports);

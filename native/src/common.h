@@ -18,14 +18,15 @@ namespace strata {
 
 struct SlotTable {
   std::vector<at::Tensor> tensors;
-  std::vector<int64_t> bytes;  // storage bytes this slot accounted to the GC
+  std::vector<int64_t> bytes;       // storage bytes this slot owns alone (st.memory()'s count)
+  std::vector<uint8_t> gc_counted;  // whether those bytes are reported to V8 as external memory
   std::vector<int32_t> free_list;
   int64_t live = 0;
   int64_t live_bytes = 0;
 };
 SlotTable& slots();
 
-/** Stores t in a new slot, accounting its storage as external memory when it owns it alone. */
+/** Stores t in a new slot (its storage is reported to the GC only when trackExternal is called on it). */
 int32_t put(napi_env env, at::Tensor t);
 /** Releases a slot (idempotent for already-free slots). */
 void release(napi_env env, int32_t id);

@@ -57,6 +57,11 @@ export interface Backend {
   /** A row-major copy of x's values, in the canonical typed array of x.dtype. */
   read(x: T): TypedArray;
   free(h: H): void;
+  /**
+   * Tells the garbage collector about the memory of these tensors, now owned by the finalizer (backends
+   * whose storage lives outside the JS heap; tensors in scopes or disposed at once are never reported).
+   */
+  trackExternal?(hs: H[]): void;
   full(shape: Shape, value: number, dtype: DType): H;
   cast(x: T, dtype: DType): H;
   /** A new row-major tensor with x's values. */

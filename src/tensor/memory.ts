@@ -27,15 +27,26 @@ const registry = new FinalizationRegistry<Holding>((h) => {
 const pending: Tensor[] = [];
 let flushScheduled = false;
 
+// NOTE: the same flush tells a backend with storage outside the JS heap (native) how much memory the
+// finalizer now holds, so the garbage collector feels its pressure; memory that scopes and dispose()
+// free deterministically is never reported (it only made V8 run full collections that found nothing).
 function flushPending(): void {
   flushScheduled = false;
+  let handles: Map<Backend, Handle[]> | null = null;
   for (const t of pending) {
     if (!t.isDisposed && t._scope === null && !t._finalized) {
       registry.register(t, { backend: t.backend, handle: t._handle }, t);
       t._finalized = true;
+      if (t.backend.trackExternal) {
+        handles ??= new Map();
+        const hs = handles.get(t.backend);
+        if (hs) hs.push(t._handle);
+        else handles.set(t.backend, [t._handle]);
+      }
     }
   }
   pending.length = 0;
+  if (handles) for (const [b, hs] of handles) b.trackExternal!(hs);
 }
 
 function toFinalizer(t: Tensor): void {

@@ -64,6 +64,7 @@ export function makeNativeBackend(addon: Addon): Backend {
     fromData: (data: TypedArray, shape: Shape, dtype: DType) => call('fromData', data, shape, DTYPE_CODE[dtype]),
     read: (x) => call('read', s(x)),
     free: (h) => A.free(h as Slot),
+    trackExternal: (hs) => A.trackExternal(hs as Slot[]),
     full: (shape, value, dtype) => call('full', shape, value, DTYPE_CODE[dtype]),
     cast: (x, dtype) => call('cast', s(x), DTYPE_CODE[dtype]),
     contiguous: (x) => call('contiguous', s(x)),
