@@ -244,6 +244,29 @@ describe('convolution parity (native vs js)', () => {
     parity((t) => st.adaptiveAvgPool1d(t.permute(0, 2, 1), 3), [st.randn([2, 7, 3], { backend: 'js' })], { ...tol, name: 'adaptiveAvgPool1d' });
   });
 
+  it('max-pools large many-channel inputs (the native channels-last path) exactly as js, ties and NaN included', () => {
+    if (!hasNative()) return;
+    // [4,16,32,32] = 65,536 values with 16 channels: native pools these in channels-last layout
+    const vals = st.randn([4, 16, 32, 32], { backend: 'js', generator: new st.Generator(7) }).relu().round().toArray() as number[][][][];
+    vals[0][0][0][0] = NaN;
+    vals[3][15][31][30] = NaN;
+    const x = st.tensor(vals, { backend: 'js' });
+    for (const [k, o] of [[2, {}], [3, { stride: 2, padding: 1, ceilMode: true }], [2, { stride: 1, dilation: 2 }]] as const) {
+      const want = st.maxPool2dWithIndices(x, k, o);
+      const xn = x.to('native').requiresGrad_();
+      const got = st.maxPool2dWithIndices(xn, k, o);
+      const nan = (v: number) => (Number.isNaN(v) ? 'NaN' : v);
+      assert.deepEqual(flat(got.values).map(nan), flat(want.values).map(nan));
+      assert.deepEqual(flat(got.indices), flat(want.indices));
+      // backward: every gradient lands on its window's maximum
+      const g = st.randn(got.values.shape, { generator: new st.Generator(8) });
+      got.values.backward(g);
+      const xj = x.detach().requiresGrad_();
+      st.maxPool2dWithIndices(xj, k, o).values.backward(g.to('js'));
+      assertClose(xn.grad!.to('js'), flat(xj.grad!), { atol: 1e-6 });
+    }
+  });
+
   it('matches on a small CNN forward and backward (gemm paths of every size)', () => {
     if (!hasNative()) return;
     const r = (shape: number[], s = 1) => st.randn(shape, { backend: 'js' }).mul(s);
