@@ -1,13 +1,13 @@
 // `npm run bench`: runs the same workloads in strata (native, js), PyTorch and TensorFlow.js with one
 // thread count, prints one table of seconds and ratios to PyTorch, and writes bench/latest.json.
-// usage: npm run bench [-- --only cnn-train-step,lstm-train-step] [--impl strata-native,pytorch] [--threads N]
+// usage: npm run bench [-- --only cnn-train-step,lstm-train-step] [--impl strata-native,pytorch] [--threads N] [--rounds 3]
 import { spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
-import { parseFlags, peerEnv } from './util.js';
+import { median, parseFlags, peerEnv } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/bench
 const root = join(here, '..', '..');
@@ -57,9 +57,17 @@ impls.push(...rnnImpls);
 if (hasTfjs()) impls.push({ name: 'tfjs-cpu', cmd: process.execPath, args: [join(here, 'tfjs-workloads.js'), ...only] });
 else console.error('bench: @tensorflow/tfjs not installed (bash setup.sh bench installs it)');
 
-const results: { workload: string; impl: string; seconds: number }[] = [];
-for (const impl of impls) {
-  if (wantImpl && !wantImpl.has(impl.name)) continue;
+// NOTE: on a shared 2-core machine one process's timings can shift by tens of percent for a minute at a
+// time; strata-native and PyTorch, the pair the targets compare, therefore run in `rounds` interleaved
+// rounds (native, pytorch, native, ...) and each figure is the median of its rounds' medians.
+const rounds = Math.max(1, Number(flags.rounds ?? 3));
+const paired = new Set(['strata-native', 'pytorch']);
+const schedule = [
+  ...Array.from({ length: rounds }, () => impls.filter((i) => paired.has(i.name))).flat(),
+  ...impls.filter((i) => !paired.has(i.name)),
+].filter((i) => !wantImpl || wantImpl.has(i.name));
+const samples = new Map<string, { workload: string; impl: string; seconds: number[] }>();
+for (const impl of schedule) {
   console.error(`bench: running ${impl.name} (${threads} thread${threads > 1 ? 's' : ''})`);
   const r = spawnSync(impl.cmd, impl.args, { encoding: 'utf8', env: { ...process.env, ...impl.env }, maxBuffer: 1 << 24 });
   if (r.status !== 0) {
@@ -68,9 +76,13 @@ for (const impl of impls) {
   for (const line of (r.stdout ?? '').split('\n')) {
     if (!line.startsWith('{')) continue;
     const j = JSON.parse(line) as { workload: string; seconds: number };
-    results.push({ workload: j.workload, impl: impl.name, seconds: j.seconds });
+    const key = `${j.workload}\t${impl.name}`;
+    const e = samples.get(key) ?? { workload: j.workload, impl: impl.name, seconds: [] };
+    e.seconds.push(j.seconds);
+    samples.set(key, e);
   }
 }
+const results = [...samples.values()].map((e) => ({ workload: e.workload, impl: e.impl, seconds: median(e.seconds), rounds: e.seconds }));
 
 const workloads = [...new Set(results.map((r) => r.workload))];
 const implNames = [...new Set(results.map((r) => r.impl))];
@@ -88,7 +100,7 @@ const table = workloads.map((w) => [w, ...implNames.map((i) => {
 })]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
 const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
-console.log(`\nseconds per workload (ratio to PyTorch; lower is faster), ${threads} thread${threads > 1 ? 's' : ''}:\n`);
+console.log(`\nseconds per workload (ratio to PyTorch; lower is faster), ${threads} thread${threads > 1 ? 's' : ''}; strata-native and PyTorch: median of ${rounds} interleaved rounds:\n`);
 console.log(line(header));
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const t of table) console.log(line(t));
@@ -98,6 +110,6 @@ const js = get('cnn-train-step', 'strata-js'), tfjs = get('cnn-train-step', 'tfj
 if (js && tfjs) console.log(`\nstrata-js vs TensorFlow.js cpu on the CNN step: ${(tfjs.seconds / js.seconds).toFixed(1)}× faster`);
 
 const out = join(root, 'bench', 'latest.json');
-writeFileSync(out + '.tmp', JSON.stringify({ threads, date: new Date().toISOString(), node: process.version, results: rows }, null, 2) + '\n');
+writeFileSync(out + '.tmp', JSON.stringify({ threads, rounds, date: new Date().toISOString(), node: process.version, results: rows }, null, 2) + '\n');
 renameSync(out + '.tmp', out);
 console.log(`\nwrote ${out}`);
