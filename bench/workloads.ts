@@ -1,6 +1,8 @@
 // strata's side of `npm run bench`: each workload on one backend, printed as JSON lines.
-// usage: node dist/bench/workloads.js --backend native|js --threads N [--only name,name]
+// usage: node dist/bench/workloads.js --backend native|js --threads N [--only name,name] [--profile name]
+// (--profile: after timing that workload, its time per kernel, bench/op-profile.ts)
 import * as st from '../src/index.js';
+import { observeOps } from './op-profile.js';
 import { measure as measureIn, parseFlags } from './util.js';
 
 const flags = parseFlags(process.argv.slice(2));
@@ -11,7 +13,10 @@ st.manualSeed(0);
 const only = new Set((flags.only ?? '').split(',').filter(Boolean));
 const isJs = backend === 'js';
 
-const measure = (name: string, fn: () => void, warmup: number, reps: number) => measureIn(only, name, fn, warmup, reps);
+const measure = (name: string, fn: () => void, warmup: number, reps: number) => {
+  measureIn(only, name, fn, warmup, reps);
+  if (flags.profile === name) observeOps(fn, reps);
+};
 
 for (const [n, reps] of [[512, isJs ? 5 : 20], [2048, isJs ? 1 : 5]] as const) {
   const a = st.randn([n, n]), b = st.randn([n, n]);

@@ -488,6 +488,7 @@ describe('TensorDataset', () => {
     throwsWith(() => mem.get(3), 'TensorDataset.get');
     mem.dispose();
     // 13 samples × (4 float32 pixels + one int64 label) = 312 bytes
+    assert.equal(data.TensorDataset.bytesFor(ds, tf), 312);
     throwsWith(() => data.TensorDataset.from(ds, { transform: tf, maxBytes: 100 }), 'would take 312 bytes, over maxBytes (100 bytes)');
     const tuples: st.data.Dataset<[NDArray, number]> = { length: 2, get: (i) => [img([i], [1]), i] };
     throwsWith(() => data.TensorDataset.from(tuples), 'samples must be objects of arrays and numbers');

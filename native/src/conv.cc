@@ -53,7 +53,8 @@ STRATA_KERNEL(convolution_backward) {
 // tensor stays cache-sized, so such inputs take that path; the result is returned in NCHW as before.
 static bool pool_via_channels_last(const at::Tensor& x) {
   if (!x.device().is_cpu() || x.dim() != 4 || !x.is_contiguous()) return false;
-  if (std::getenv("STRATA_POOL_NCHW")) return false;  // for comparisons
+  static const bool nchw_only = std::getenv("STRATA_POOL_NCHW") != nullptr;  // for comparisons; read once
+  if (nchw_only) return false;
   return x.size(1) >= 16 && x.numel() >= (1 << 16) && x.numel() <= (1 << 23);
 }
 

@@ -128,18 +128,17 @@ function imageJob(a: Parsed, config: Record<string, unknown>): TrainJob {
   };
 }
 
-/** Float32 bytes above which a data set stays on disk-backed per-sample loading. */
+/** Bytes above which a data set stays on per-sample loading. */
 const IN_MEMORY_MAX_BYTES = 2 ** 30;
 
 /**
  * Without augmentation every epoch sees the same normalised images, so they are made once and each batch
- * is one index-select (as the PyTorch peer's pre-normalised tensors); null when the float32 images would
- * take over 1 GiB (then the loader transforms each sample every epoch).
+ * is one index-select (as the PyTorch peer's pre-normalised tensors); null when the tensors (float32
+ * images and int64 labels) would take over 1 GiB (then the loader transforms each sample every epoch).
  */
 function inMemory(ds: Dataset<ImageSample>, transform: Transform): TensorDataset | null {
-  const x = ds.get(0).x;
-  const bytes = 4 * x.data.length * ds.length;
-  return bytes > IN_MEMORY_MAX_BYTES ? null : TensorDataset.from(ds, { transform, maxBytes: IN_MEMORY_MAX_BYTES });
+  if (TensorDataset.bytesFor(ds, transform) > IN_MEMORY_MAX_BYTES) return null;
+  return TensorDataset.from(ds, { transform, maxBytes: IN_MEMORY_MAX_BYTES });
 }
 
 export async function cmdTrain(argv: string[]): Promise<number> {

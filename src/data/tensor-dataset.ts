@@ -70,8 +70,7 @@ export class TensorDataset<F extends string = string> implements Dataset<Record<
     };
     const first = collateRange(0, Math.min(chunk, n));
     const maxBytes = opts.maxBytes ?? 2 ** 31;
-    let bytes = 0;
-    for (const f of Object.values(first)) bytes += (f.data.BYTES_PER_ELEMENT * f.data.length / f.shape[0]) * n;
+    const bytes = fieldBytes(first, n);
     if (bytes > maxBytes) {
       throw new StrataError(op, `the materialised dataset would take ${fmtBytes(bytes)}, over maxBytes (${fmtBytes(maxBytes)}); raise maxBytes or load batches with a DataLoader over the dataset itself`);
     }
@@ -100,6 +99,14 @@ export class TensorDataset<F extends string = string> implements Dataset<Record<
     return new TensorDataset(out);
   }
 
+  /** The bytes `TensorDataset.from(dataset, { transform })` would hold (from sample 0's collated fields). */
+  static bytesFor<S>(dataset: Dataset<S>, transform?: TransformLike): number {
+    const op = 'TensorDataset.bytesFor';
+    if (dataset.length === 0) throw new StrataError(op, 'the dataset is empty');
+    const src: Dataset<unknown> = transform ? new TransformedDataset(dataset as Dataset<unknown>, transform) : (dataset as Dataset<unknown>);
+    return fieldBytes(flatFields(op, collateArrays([src.get(0)])), dataset.length);
+  }
+
   get(i: number, _g?: Generator): Record<F, Tensor> {
     checkIndex('TensorDataset.get', i, this.length);
     const s = {} as Record<F, Tensor>;
@@ -121,6 +128,13 @@ export class TensorDataset<F extends string = string> implements Dataset<Record<
   dispose(): void {
     for (const t of Object.values<Tensor>(this.fields)) t.dispose();
   }
+}
+
+/** Bytes of n samples of these collated fields (each field's batch holds shape[0] samples). */
+function fieldBytes(fields: Record<string, ArrayBatchField>, n: number): number {
+  let bytes = 0;
+  for (const f of Object.values(fields)) bytes += (f.data.BYTES_PER_ELEMENT * f.data.length / f.shape[0]) * n;
+  return bytes;
 }
 
 function fmtBytes(b: number): string {
