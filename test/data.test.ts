@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { flat, st } from './helpers.js';
+import { flat, st, throwsWith } from './helpers.js';
 
 const { data } = st;
 type NDArray = st.data.NDArray;
@@ -28,13 +28,6 @@ function idx(type: number, dims: number[], values: Uint8Array): Uint8Array {
   dims.forEach((d, i) => v.setUint32(4 + 4 * i, d));
   out.set(values, 4 + 4 * dims.length);
   return out;
-}
-function throwsWith(f: () => unknown, ...parts: (string | RegExp)[]): void {
-  assert.throws(f, (e: Error) => {
-    assert.ok(e instanceof st.StrataError, `expected a StrataError, got ${e}`);
-    for (const p of parts) assert.ok(typeof p === 'string' ? e.message.includes(p) : p.test(e.message), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
 }
 const img = (values: number[], shape: number[], Ctor: typeof Float32Array | typeof Uint8Array = Float32Array): NDArray => ({ data: Ctor.from(values), shape });
 

@@ -17,6 +17,53 @@ export function backends(): ('js' | 'native')[] {
 }
 export const hasNative = (): boolean => backends().includes('native');
 
+/** Runs fn with `be` as the default backend (new tensors, models and lazily built layers go there). */
+export function onBackend<R>(be: 'js' | 'native', fn: () => R): R {
+  const prev = st.getBackend().name as 'js' | 'native';
+  st.setBackend(be);
+  try {
+    return fn();
+  } finally {
+    st.setBackend(prev);
+  }
+}
+
+/** Asserts that f throws a StrataError whose message contains every string and matches every RegExp. */
+export function throwsWith(f: () => unknown, ...parts: (string | RegExp)[]): void {
+  assert.throws(f, (e: Error) => {
+    assert.ok(e instanceof st.StrataError, `expected a StrataError, got ${e}`);
+    for (const p of parts) assert.ok(typeof p === 'string' ? e.message.includes(p) : p.test(e.message), `message ${JSON.stringify(e.message)} lacks ${p}`);
+    return true;
+  });
+}
+
+/** What fn writes to process.stdout (not passed through). */
+export function captureStdout(fn: () => unknown): string {
+  let text = '';
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    text += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    fn();
+  } finally {
+    process.stdout.write = write;
+  }
+  return text;
+}
+
+/** An image-classification task with square inputs. */
+export const imageTask = (c: number, h: number, classes = 10): st.models.ImageTask => ({ inChannels: c, height: h, width: h, numClasses: classes });
+
+/** A seeded batch of n random c×h×h images with labels (3i mod 10). */
+export function imageBatch(be: 'js' | 'native', n: number, c: number, h: number, seed: number): { x: Tensor; y: Tensor } {
+  const g = new st.Generator(seed);
+  const x = st.randn([n, c, h, h], { backend: be, generator: g });
+  const y = st.tensor(Array.from({ length: n }, (_, i) => (i * 3) % 10), { dtype: 'int64', backend: be });
+  return { x, y };
+}
+
 /** Flat numbers of a tensor. */
 export function flat(t: Tensor): number[] {
   return Array.from(t.data() as ArrayLike<number | bigint>, (v) => Number(v));

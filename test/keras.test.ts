@@ -2,24 +2,11 @@
 // Embedding({maskZero}) through Sequential, and keras.preprocessing.sequence.padSequences.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, backends, flat, st } from './helpers.js';
+import { assertClose, backends, flat, onBackend, st, throwsWith } from './helpers.js';
 
 const { keras } = st;
 const { layers } = keras;
 const { padSequences } = keras.preprocessing.sequence;
-
-const throwsWith = (f: () => unknown, text: string) => assert.throws(f, (e: Error) => e instanceof st.StrataError && e.message.includes(text), text);
-
-/** Runs f with `be` as the default backend (Keras layers create their weights lazily on it). */
-function onBackend<T>(be: 'js' | 'native', f: () => T): T {
-  const prev = st.getBackend().name as 'js' | 'native';
-  st.setBackend(be);
-  try {
-    return f();
-  } finally {
-    st.setBackend(prev);
-  }
-}
 
 describe('keras.preprocessing.sequence.padSequences', () => {
   it('pads and truncates at the start by default, as Keras', () => {

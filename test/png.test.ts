@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
-import { st } from './helpers.js';
+import { st, throwsWith } from './helpers.js';
 
 const { data } = st;
 const tmp = mkdtempSync(join(tmpdir(), 'strata-png-'));
@@ -28,13 +28,6 @@ const SIG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** A PNG from chunks; `rows` are the filtered scanlines (filter byte first), deflated into one IDAT. */
 function png(head: number[], rows: number[][], extra: number[] = []): Uint8Array {
   return Uint8Array.from([...SIG, ...head, ...extra, ...chunk('IDAT', deflateSync(Uint8Array.from(rows.flat()))), ...chunk('IEND', [])]);
-}
-function throwsWith(f: () => unknown, ...parts: string[]): void {
-  assert.throws(f, (e: Error) => {
-    assert.ok(e instanceof st.StrataError, `expected a StrataError, got ${e}`);
-    for (const p of parts) assert.ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${JSON.stringify(p)}`);
-    return true;
-  });
 }
 
 describe('PNG', () => {

@@ -6,20 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backends, flat, st } from './helpers.js';
+import { backends, flat, st, throwsWith } from './helpers.js';
 
 const T = st.data.text;
 
 const tmp = mkdtempSync(join(tmpdir(), 'strata-text-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function throwsWith(f: () => unknown, ...parts: (string | RegExp)[]): void {
-  assert.throws(f, (e: Error) => {
-    assert.ok(e instanceof st.StrataError, `expected a StrataError, got ${e}`);
-    for (const p of parts) assert.ok(typeof p === 'string' ? e.message.includes(p) : p.test(e.message), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 const close = (a: number, b: number, tol = 1e-6, msg = '') => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
 
 const HAVE_KJV = existsSync(T.KJV_DEFAULT_PATH);

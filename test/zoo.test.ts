@@ -4,7 +4,7 @@
 // state-dict keys against torchvision's, and hand-checked values of the building blocks.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, backends, flat, hasNative, st } from './helpers.js';
+import { assertClose, backends, captureStdout, flat, hasNative, imageBatch as batch, imageTask as task, onBackend as on, st } from './helpers.js';
 import { cmdSummary, defaultClasses } from '../src/cli/summary.js';
 
 const { nn, models } = st;
@@ -166,26 +166,9 @@ const CASES: Case[] = [
   { name: 'VGG-16', model: 'vgg16', config: { widthMult: 1 / 16, dropout: 0 }, params: (c, k, s) => vggParams(c, k, s, [4, 4, 8, 8, 16, 16, 16, 32, 32, 32, 32, 32, 32], false) },
 ];
 
-/** Runs fn with new tensors (and so new models) on backend `be`. */
-function on<R>(be: 'js' | 'native', fn: () => R): R {
-  const prev = st.getBackend().name as 'js' | 'native';
-  st.setBackend(be);
-  try {
-    return fn();
-  } finally {
-    st.setBackend(prev);
-  }
-}
 
-const task = (c: number, h: number, classes = 10): Task => ({ inChannels: c, height: h, width: h, numClasses: classes });
 const build = (cs: Case, t: Task, extra: Record<string, unknown> = {}) => models.createModel(cs.model, t, { ...cs.config, ...extra });
 
-function batch(be: 'js' | 'native', n: number, c: number, h: number, seed: number): { x: st.Tensor; y: st.Tensor } {
-  const g = new st.Generator(seed);
-  const x = st.randn([n, c, h, h], { backend: be, generator: g });
-  const y = st.tensor(Array.from({ length: n }, (_, i) => (i * 3) % 10), { dtype: 'int64', backend: be });
-  return { x, y };
-}
 
 describe('model zoo: tiny models', () => {
   for (const cs of CASES) {
@@ -294,17 +277,7 @@ describe('model zoo: torchvision figures for the full-size models (1000 classes,
     const stage = (hw: number, c: number) => hw * hw * 2 * c * c * 9 + 3 * hw * hw * 2 * c * 2 * c * 9 + hw * hw * 2 * c * c;
     const expected = 112 * 112 * 64 * 3 * 49 + 4 * 56 * 56 * 64 * 64 * 9 + stage(28, 64) + stage(14, 128) + stage(7, 256) + 512 * 1000;
     assert.equal(expected, 1_814_073_344);
-    let text = '';
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => {
-      text += chunk;
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      assert.equal(cmdSummary(['--model', 'resnet18', '--input', '3x224x224', '--json']), 0);
-    } finally {
-      process.stdout.write = write;
-    }
+    const text = captureStdout(() => assert.equal(cmdSummary(['--model', 'resnet18', '--input', '3x224x224', '--json']), 0));
     const j = JSON.parse(text);
     assert.equal(j.classes, 1000);
     assert.equal(j.params, 11_689_512);

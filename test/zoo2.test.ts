@@ -4,7 +4,7 @@
 // the Trainer's auxiliary-loss hook.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, backends, flat, gradcheck, hasNative, st } from './helpers.js';
+import { assertClose, backends, captureStdout, flat, gradcheck, hasNative, imageBatch as batch, imageTask as task, onBackend as on, st } from './helpers.js';
 import { cmdSummary } from '../src/cli/summary.js';
 
 const { nn, models } = st;
@@ -58,24 +58,8 @@ const CASES: Case[] = [
   { name: 'MLP-Mixer (patch 7, explicit widths)', model: 'mixer_b_16', config: { patchSize: 7, numBlocks: 1, hiddenDim: 8, tokensMlpDim: 5, channelsMlpDim: 12 }, params: (t) => mixerParams(t.inChannels, t.height, t.width, t.numClasses, 7, 1, 8, 5, 12) },
 ];
 
-function on<R>(be: 'js' | 'native', fn: () => R): R {
-  const prev = st.getBackend().name as 'js' | 'native';
-  st.setBackend(be);
-  try {
-    return fn();
-  } finally {
-    st.setBackend(prev);
-  }
-}
 
-const task = (c: number, h: number, classes = 10): Task => ({ inChannels: c, height: h, width: h, numClasses: classes });
 
-function batch(be: 'js' | 'native', n: number, c: number, h: number, seed: number): { x: st.Tensor; y: st.Tensor } {
-  const g = new st.Generator(seed);
-  const x = st.randn([n, c, h, h], { backend: be, generator: g });
-  const y = st.tensor(Array.from({ length: n }, (_, i) => (i * 3) % 10), { dtype: 'int64', backend: be });
-  return { x, y };
-}
 
 describe('zoo 2: tiny Transformer and MLP models', () => {
   for (const cs of CASES) {
@@ -229,17 +213,7 @@ describe('zoo 2: the published full-size models (1000 classes, 3×224×224)', ()
     const block = T * 3 * D * D + 2 * T * T * D + T * D * D + 2 * T * D * 3072;
     const expected = 196 * 768 * 768 + 12 * block + 768 * 1000;
     assert.equal(expected, 17_563_828_224);
-    let text = '';
-    const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => {
-      text += chunk;
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      assert.equal(cmdSummary(['--model', 'vit_b_16', '--input', '3x224x224', '--json']), 0);
-    } finally {
-      process.stdout.write = write;
-    }
+    const text = captureStdout(() => assert.equal(cmdSummary(['--model', 'vit_b_16', '--input', '3x224x224', '--json']), 0));
     const j = JSON.parse(text);
     assert.equal(j.params, 86_567_656);
     assert.equal(j.macs, expected);
