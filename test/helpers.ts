@@ -64,6 +64,16 @@ export function imageBatch(be: 'js' | 'native', n: number, c: number, h: number,
   return { x, y };
 }
 
+/** Loads m's state dict into fresh and asserts both give the same outputs on x in eval mode; disposes both. */
+export function assertSameAfterLoad(m: st.nn.Module, fresh: st.nn.Module, x: Tensor): void {
+  fresh.loadStateDict(m.stateDict());
+  m.eval();
+  fresh.eval();
+  st.noGrad(() => assertClose(fresh.forward(x) as Tensor, m.forward(x) as Tensor, { atol: 1e-6, rtol: 1e-5 }));
+  m.dispose();
+  fresh.dispose();
+}
+
 /** Flat numbers of a tensor. */
 export function flat(t: Tensor): number[] {
   return Array.from(t.data() as ArrayLike<number | bigint>, (v) => Number(v));

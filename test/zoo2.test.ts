@@ -4,7 +4,7 @@
 // the Trainer's auxiliary-loss hook.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, backends, captureStdout, flat, gradcheck, hasNative, imageBatch as batch, imageTask as task, onBackend as on, st } from './helpers.js';
+import { assertClose, assertSameAfterLoad, backends, captureStdout, flat, gradcheck, hasNative, imageBatch as batch, imageTask as task, onBackend as on, st } from './helpers.js';
 import { cmdSummary } from '../src/cli/summary.js';
 
 const { nn, models } = st;
@@ -100,13 +100,7 @@ describe('zoo 2: tiny Transformer and MLP models', () => {
         st.crossEntropy(m.forward(x), y).backward();
         const below = [...m.namedParameters()].filter(([k]) => !k.includes('head') && !k.includes('experts'));
         assert.ok(below.every(([, p]) => p.grad && flat(p.grad).some((v) => v !== 0)), 'every parameter below the head has a gradient after one step');
-        const fresh = on(be, () => models.createModel(cs.model, task(1, 28), cs.config));
-        fresh.loadStateDict(m.stateDict());
-        m.eval();
-        fresh.eval();
-        st.noGrad(() => assertClose(fresh.forward(x), m.forward(x), { atol: 1e-6, rtol: 1e-5 }));
-        m.dispose();
-        fresh.dispose();
+        assertSameAfterLoad(m, on(be, () => models.createModel(cs.model, task(1, 28), cs.config)), x);
       });
     }
   }
