@@ -1,13 +1,13 @@
 // `strata eval`: a trained run on its test set (images: accuracy, macro F1, confusion matrix; text: loss, BLEU…).
 import * as st from '../index.js';
-import { DataLoader } from '../data/loader.js';
-import { Trainer } from '../train/trainer.js';
 import { flags } from './args.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
-import { forwardFor, imageDataset, transformFor } from './datasets.js';
 import { formatClassReport, loadRun } from './run-folder.js';
 import { isTextDataset } from './text-datasets.js';
 import { textEval } from './text.js';
+
+const { DataLoader, imageDataset, transformFor } = st.data;
+const { Trainer, forwardFor } = st.train;
 
 export const command = defineCommand({
   name: 'eval',

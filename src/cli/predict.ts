@@ -1,18 +1,15 @@
 // `strata predict`: classify a PNG image or a test-set sample with a trained run.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { StrataError } from '../tensor/errors.js';
-import { tensor } from '../ops/creation.js';
-import { noGrad } from '../autograd/grad-mode.js';
-import { imageToArray, readPng } from '../data/png.js';
-import { compose, resize } from '../data/transforms.js';
-import type { NDArray } from '../data/ndarray.js';
-import { Generator } from '../tensor/random.js';
-import type { ImageTask } from '../models/basic.js';
+import * as st from '../index.js';
 import { flags, UsageError, type Args } from './args.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
-import { imageDataset, transformFor } from './datasets.js';
 import { loadRun } from './run-folder.js';
+
+const { StrataError, Generator, tensor, noGrad } = st;
+const { imageToArray, readPng, compose, resize, imageDataset, transformFor } = st.data;
+type NDArray = st.data.NDArray;
+type ImageTask = st.models.ImageTask;
 
 const PREDICT_FLAGS = flags({
   checkpoint: { type: 'string', help: 'run folder (or .safetensors model file)', valueName: 'DIR' },

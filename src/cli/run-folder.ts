@@ -4,11 +4,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync,
 import { dirname, join, resolve } from 'node:path';
 import { UsageError } from './args.js';
 import * as st from '../index.js';
-import { ConfusionMatrix } from '../train/metrics.js';
-import type { Batch, BatchSource, EpochLog, EvalResult } from '../train/trainer.js';
-import type { DataLoader } from '../data/loader.js';
-import { createModel } from '../models/registry.js';
-import { loadModelFile } from '../train/checkpoint.js';
+
+const { ConfusionMatrix, loadModelFile } = st.train;
+const { createModel } = st.models;
+type Batch = st.train.Batch;
+type BatchSource = st.train.BatchSource;
+type EpochLog = st.train.EpochLog;
+type EvalResult = st.train.EvalResult;
+type DataLoader<S, B> = st.data.DataLoader<S, B>;
 
 /** Loads a trained model from a run folder or model file (image runs and text runs, with their model config). */
 export function loadRun(path: string, weights = 'model', cmd = 'eval'): { model: st.nn.Module; config: Record<string, unknown> } {

@@ -1,11 +1,12 @@
 // `strata summary`: a model's layer table (output shapes, parameters, multiply-adds) and totals.
-import { createModel, getModel, modelNames } from '../models/registry.js';
-import { formatSummary, summary } from '../lab/summary.js';
-import { StrataError } from '../tensor/errors.js';
 import * as st from '../index.js';
 import { flags, parseCommandLine, UsageError, type Args } from './args.js';
 import { loadRun } from './run-folder.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS, specOf } from './command.js';
+
+const { StrataError } = st;
+const { createModel, getModel, modelNames } = st.models;
+const { formatSummary, summary } = st.lab;
 
 const SUMMARY_FLAGS = flags({
   model: { type: 'string', help: `model name (${modelNames().join(', ')})`, valueName: 'NAME' },

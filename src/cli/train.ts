@@ -2,23 +2,26 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as st from '../index.js';
-import { StrataError } from '../tensor/errors.js';
-import { writeFileAtomic as atomicWriteFile } from '../io/atomic.js';
-import { DataLoader } from '../data/loader.js';
-import { Subset, type Dataset, type ImageSample } from '../data/dataset.js';
-import { TensorDataset } from '../data/tensor-dataset.js';
-import type { Transform } from '../data/transforms.js';
-import { createModel, getModel, modelNames } from '../models/registry.js';
-import { Trainer, TrainingDiverged, type Batch, type EpochLog } from '../train/trainer.js';
-import { ProgressLogger, TimeLimit, EarlyStopping } from '../train/callbacks.js';
-import { readTrainConfig, readTrainProgress, restoreTrainState, saveModel, saveTrainState } from '../train/checkpoint.js';
-import type { GroupBase, Optimizer } from '../optim/optimizer.js';
 import { flags, UsageError, type Args } from './args.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
-import { IMAGE_DATASETS, forwardFor, imageDataset, taskOf, transformFor } from './datasets.js';
 import { isTextDataset, spread, TEXT_DATASET_NAMES, TEXT_TRAIN_FLAGS } from './text-datasets.js';
 import { textJob, textRunConfig } from './text.js';
 import { prepareRunFolder, removeStaleTemporaries, type TrainJob } from './run-folder.js';
+
+const { StrataError } = st;
+const { writeFileAtomic: atomicWriteFile } = st.io;
+const { DataLoader, Subset, TensorDataset, IMAGE_DATASETS, imageDataset, taskOf, transformFor } = st.data;
+const { createModel, getModel, modelNames } = st.models;
+const { Trainer, TrainingDiverged, ProgressLogger, TimeLimit, EarlyStopping, forwardFor } = st.train;
+const { readTrainConfig, readTrainProgress, restoreTrainState, saveModel, saveTrainState } = st.train;
+type Dataset<S> = st.data.Dataset<S>;
+type ImageSample = st.data.ImageSample;
+type Transform = st.data.Transform;
+type Trainer = st.train.Trainer;
+type Batch = st.train.Batch;
+type EpochLog = st.train.EpochLog;
+type Optimizer<G extends st.optim.GroupBase> = st.optim.Optimizer<G>;
+type GroupBase = st.optim.GroupBase;
 
 const TRAIN_FLAGS = flags({
   model: { type: 'string', help: `model (${modelNames().join(', ')})`, default: 'cnn', valueName: 'NAME', check: (v: string) => (modelNames().includes(v) ? null : `unknown model '${v}'; available: ${modelNames().join(', ')}`) },
@@ -106,7 +109,7 @@ const IN_MEMORY_MAX_BYTES = 2 ** 30;
  * is one index-select (as the PyTorch peer's pre-normalised tensors); null when the tensors (float32
  * images and int64 labels) would take over 1 GiB (then the loader transforms each sample every epoch).
  */
-function inMemory(ds: Dataset<ImageSample>, transform: Transform): TensorDataset | null {
+function inMemory(ds: Dataset<ImageSample>, transform: Transform): st.data.TensorDataset | null {
   if (TensorDataset.bytesFor(ds, transform) > IN_MEMORY_MAX_BYTES) return null;
   return TensorDataset.from(ds, { transform, maxBytes: IN_MEMORY_MAX_BYTES });
 }
