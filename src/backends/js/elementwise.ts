@@ -75,7 +75,8 @@ function pointwise(x: Tensor, expr: string, p0 = 0, p1 = 0): JsHandle {
 }
 
 export function clamp(x: Tensor, min: number | null, max: number | null): JsHandle {
-  if (min !== null && max !== null) return pointwise(x, '(a < p0 ? p0 : a > p1 ? p1 : a)', min, max);
+  // NOTE: min > max gives max everywhere, as torch.clamp (min is applied first, then max).
+  if (min !== null && max !== null) return pointwise(x, '(a < p0 ? (p0 > p1 ? p1 : p0) : a > p1 ? p1 : a)', min, max);
   if (min !== null) return pointwise(x, '(a < p0 ? p0 : a)', min);
   return pointwise(x, '(a > p1 ? p1 : a)', 0, max!);
 }
