@@ -1,5 +1,6 @@
 // The js backend's tensor storage: a typed array with offset and strides, shared by views.
-import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { ITEMSIZE, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { StrataError } from '../../tensor/errors.js';
 import type { Shape } from '../../tensor/shape.js';
 import { contiguousStrides, numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -25,12 +26,18 @@ export interface JsHandle {
 export const stats = { tensors: 0, bytes: 0 };
 
 export function storeFor(dtype: DType, n: number): Store {
-  switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int64': return new Float64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'bool': return new Uint8Array(n);
+  try {
+    switch (dtype) {
+      case 'float32': return new Float32Array(n);
+      case 'float64': return new Float64Array(n);
+      case 'int64': return new Float64Array(n);
+      case 'int32': return new Int32Array(n);
+      case 'bool': return new Uint8Array(n);
+    }
+  } catch (e) {
+    // NOTE: only reached on failure, so the hot path pays nothing; the op layer checks sizes it can name first.
+    if (!(e instanceof RangeError)) throw e;
+    throw new StrataError('js backend', `cannot allocate a tensor of ${n} ${dtype} elements (${n * ITEMSIZE[dtype]} bytes): ${e.message}; use smaller sizes or the native backend`);
   }
 }
 
