@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertClose, backends, flat, onBackend, st, throwsWith } from './helpers.js';
+import { _setBacklogWarning } from '../src/tensor/memory.js';
 
 const NaN_ = Number.NaN;
 
@@ -156,3 +157,31 @@ for (const be of backends()) {
     });
   });
 }
+
+describe('issue 12 memory growth', () => {
+  it('warns once when native tensors left to the finalizer pile up in a synchronous loop', { skip: !backends().includes('native') }, async () => {
+    const seen: Error[] = [];
+    const listener = (w: Error) => { if ((w as Error & { code?: string }).code === 'STRATA_FINALIZER_BACKLOG') seen.push(w); };
+    process.on('warning', listener);
+    const tick = () => new Promise((r) => setImmediate(r));
+    try {
+      await tick();
+      _setBacklogWarning(4 << 20);
+      // 2 × 300 tensors of 16 KiB without yielding: 9.4 MiB the finalizers cannot free before the loop yields
+      for (let round = 0; round < 2; round++) onBackend('native', () => { for (let i = 0; i < 300; i++) st.ones([4096]); });
+      await tick();
+      assert.equal(seen.length, 1, 'one warning, not one per batch');
+      assert.match(seen[0].message, /MiB of native tensors made outside st\.tidy\(\) wait for the garbage collector's finalizers/);
+      // the same amount made by a loop that yields between steps never builds a backlog
+      _setBacklogWarning(4 << 20);
+      for (let step = 0; step < 6; step++) {
+        onBackend('native', () => { for (let i = 0; i < 100; i++) st.ones([4096]); });
+        await tick();
+      }
+      assert.equal(seen.length, 1);
+    } finally {
+      process.off('warning', listener);
+      _setBacklogWarning(1 << 30);
+    }
+  });
+});
