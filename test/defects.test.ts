@@ -185,3 +185,28 @@ describe('issue 12 memory growth', () => {
     }
   });
 });
+
+describe('issue 12 int64 beyond 2^53', () => {
+  const big = (v: bigint, be: 'js' | 'native') => st.tensor(BigInt64Array.of(v), { backend: be });
+  const i64 = (t: st.Tensor) => [...(t.data() as BigInt64Array)];
+  it('native: arithmetic and comparisons are exact', { skip: !backends().includes('native') }, () => {
+    // torch.tensor([2**53 + 1]): +1 -> 9007199254740994, *3 -> 27021597764222979, -2 -> 9007199254740991,
+    // eq(., 2**53) False, gt(., 2**53) True
+    const a = big(2n ** 53n + 1n, 'native'), b = big(2n ** 53n, 'native');
+    assert.deepEqual(i64(a.add(1)), [9007199254740994n]);
+    assert.deepEqual(i64(a.add(big(1n, 'native'))), [9007199254740994n]);
+    assert.deepEqual(i64(a.mul(3)), [27021597764222979n]);
+    assert.deepEqual(i64(a.sub(2)), [9007199254740991n]);
+    assert.deepEqual(flat(st.eq(a, b)), [0]);
+    assert.deepEqual(flat(st.gt(a, b)), [1]);
+  });
+  it('js: exact below 2^53, and a clear error instead of a rounded value at or beyond it', () => {
+    // NOTE: the js backend stores int64 as float64; it refuses what it cannot hold exactly
+    throwsWith(() => big(2n ** 53n + 1n, 'js'), /^js backend: int64 value 9007199254740993 is outside ±\(2\^53 − 1\).*native backend/);
+    const a = big(2n ** 53n - 2n, 'js');
+    assert.deepEqual(i64(a.add(1)), [9007199254740991n]);
+    assert.deepEqual(flat(st.eq(a, big(2n ** 53n - 1n, 'js'))), [0]);
+    throwsWith(() => a.add(2), /^add: int64 value 9007199254740992 is outside/);
+    throwsWith(() => a.mul(big(3n, 'js')), /^mul: int64 value/);
+  });
+});

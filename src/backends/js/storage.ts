@@ -162,10 +162,22 @@ export function toCanonical(data: Store, dtype: DType): TypedArray {
   return data.slice() as TypedArray;
 }
 
+const I64_EXACT = 2n ** 53n;
+
+/** The error for an int64 value the js backend cannot hold exactly (it stores int64 as float64). */
+export function inexactInt64(op: string, v: bigint | number): StrataError {
+  return new StrataError(op, `int64 value ${v} is outside ±(2^53 − 1), the integers the js backend holds exactly (it stores int64 as float64); use the native backend (st.setBackend('native')) for larger integers`);
+}
+
 /** Converts a canonical array to storage (copying). */
 export function fromCanonical(data: TypedArray, dtype: DType): Store {
   const out = storeFor(dtype, data.length);
-  if (data instanceof BigInt64Array) for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
-  else out.set(data as ArrayLike<number>);
+  if (data instanceof BigInt64Array) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v >= I64_EXACT || v <= -I64_EXACT) throw inexactInt64('js backend', v);
+      out[i] = Number(v);
+    }
+  } else out.set(data as ArrayLike<number>);
   return out;
 }
