@@ -172,6 +172,16 @@ describe('issue 12 memory growth', () => {
       await tick();
       assert.equal(seen.length, 1, 'one warning, not one per batch');
       assert.match(seen[0].message, /MiB of native tensors made outside st\.tidy\(\) wait for the garbage collector's finalizers/);
+      // a synchronous loop that disposes what it made by hand builds no backlog either
+      _setBacklogWarning(4 << 20);
+      onBackend('native', () => {
+        for (let step = 0; step < 20; step++) {
+          const ts = Array.from({ length: 100 }, () => st.ones([4096]));
+          for (const t of ts) t.dispose();
+        }
+      });
+      await tick();
+      assert.equal(seen.length, 1);
       // the same amount made by a loop that yields between steps never builds a backlog
       _setBacklogWarning(4 << 20);
       for (let step = 0; step < 6; step++) {

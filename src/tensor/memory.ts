@@ -112,6 +112,8 @@ export function untrack(t: Tensor): void {
   if (t._finalized) {
     registry.unregister(t);
     t._finalized = false;
+    // disposed by hand after all: no longer waiting for a finalizer
+    if (t.backend.trackExternal && heldSinceTurn > 0) heldSinceTurn = Math.max(0, heldSinceTurn - t.numel * ITEMSIZE[t.dtype]);
   }
 }
 
