@@ -33,13 +33,14 @@ let flushScheduled = false;
 // free deterministically is never reported (it only made V8 run full collections that found nothing).
 function flushPending(): void {
   let handles: Map<Backend, Handle[]> | null = null;
-  let external = 0;
+  let external = 0, count = 0;
   for (const t of pending) {
     if (!t.isDisposed && t._scope === null && !t._finalized) {
       registry.register(t, { backend: t.backend, handle: t._handle }, t);
       t._finalized = true;
       if (t.backend.trackExternal) {
         external += t.numel * ITEMSIZE[t.dtype];
+        count++;
         handles ??= new Map();
         const hs = handles.get(t.backend);
         if (hs) hs.push(t._handle);
@@ -49,39 +50,47 @@ function flushPending(): void {
   }
   pending.length = 0;
   if (handles) for (const [b, hs] of handles) b.trackExternal!(hs);
-  if (external > 0) noteHeldSinceTurn(external);
+  if (count > 0) noteHeldSinceTurn(external, count);
 }
 
 // NOTE: FinalizationRegistry callbacks run only when the event loop turns (V8 posts them as tasks), so
 // a synchronous loop that leaves native tensors to the finalizer frees none of them however often the
 // collector runs: a PyTorch-style MLP loop without tidy grew by ~0.68 GB per 1,000 steps. Nothing can
-// free them before the loop yields; strata warns once when that backlog passes `backlogWarnBytes`.
+// free them before the loop yields; strata warns once when that backlog passes both `backlogWarnBytes`
+// and `backlogWarnTensors` (many tensors: a loop, not a data set loaded before the first await).
 let heldSinceTurn = 0;
+let heldTensorsSinceTurn = 0;
 let backlogWarned = false;
-let backlogWarnBytes = 1 << 30;
+let backlogWarnBytes = 256 * 2 ** 20;
+let backlogWarnTensors = 4096;
 
-function noteHeldSinceTurn(bytes: number): void {
+function noteHeldSinceTurn(bytes: number, tensors: number): void {
   heldSinceTurn += bytes;
-  if (backlogWarned || heldSinceTurn < backlogWarnBytes) return;
+  heldTensorsSinceTurn += tensors;
+  if (backlogWarned || heldSinceTurn < backlogWarnBytes || heldTensorsSinceTurn < backlogWarnTensors) return;
   backlogWarned = true;
-  process.emitWarning(
-    `${(heldSinceTurn / 2 ** 20).toFixed(0)} MiB of native tensors made outside st.tidy() wait for the garbage collector's finalizers, ` +
+  // NOTE: emitted at once (not through process.emitWarning, which waits for the synchronous loop to end)
+  const w = Object.assign(new Error(
+    `${(heldSinceTurn / 2 ** 20).toFixed(0)} MiB in ${heldTensorsSinceTurn} native tensors made outside st.tidy() wait for the garbage collector's finalizers, ` +
     'which run only when the event loop turns, so this synchronous loop frees none of them and memory keeps growing. ' +
     'Wrap each step in st.tidy(() => ...), dispose() tensors, or yield between steps (await new Promise(setImmediate)).',
-    { code: 'STRATA_FINALIZER_BACKLOG' },
-  );
+  ), { name: 'Warning', code: 'STRATA_FINALIZER_BACKLOG' });
+  process.emit('warning', w);
 }
 
 /** @internal for tests: the backlog that triggers the warning, and re-arming it. */
-export function _setBacklogWarning(bytes: number): void {
+export function _setBacklogWarning(bytes = 256 * 2 ** 20, tensors = 4096): void {
   backlogWarnBytes = bytes;
+  backlogWarnTensors = tensors;
   backlogWarned = false;
   heldSinceTurn = 0;
+  heldTensorsSinceTurn = 0;
 }
 
 function onTurn(): void {
   flushScheduled = false;
   heldSinceTurn = 0;
+  heldTensorsSinceTurn = 0;
   flushPending();
 }
 
@@ -113,7 +122,10 @@ export function untrack(t: Tensor): void {
     registry.unregister(t);
     t._finalized = false;
     // disposed by hand after all: no longer waiting for a finalizer
-    if (t.backend.trackExternal && heldSinceTurn > 0) heldSinceTurn = Math.max(0, heldSinceTurn - t.numel * ITEMSIZE[t.dtype]);
+    if (t.backend.trackExternal && heldTensorsSinceTurn > 0) {
+      heldSinceTurn = Math.max(0, heldSinceTurn - t.numel * ITEMSIZE[t.dtype]);
+      heldTensorsSinceTurn--;
+    }
   }
 }
 
