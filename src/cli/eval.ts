@@ -2,7 +2,7 @@
 import * as st from '../index.js';
 import { flags } from './args.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
-import { formatClassReport, loadRun } from './run-folder.js';
+import { evalProgress, formatClassReport, loadRun } from './run-folder.js';
 import { isTextDataset } from './text-datasets.js';
 import { textEval } from './text.js';
 
@@ -28,8 +28,10 @@ export const command = defineCommand({
     const ds = imageDataset(String(config.dataset));
     const test = ds.load(false, a.get('data-dir'));
     const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
+    const progress = evalProgress();
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask), callbacks: progress.callbacks });
     const r = await trainer.evaluate(loader);
+    progress.done();
     if (a.get('json')) {
       process.stdout.write(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2) + '\n');
       return 0;

@@ -104,6 +104,20 @@ export function removeStaleTemporaries(dir: string): string[] {
   return removed;
 }
 
+/**
+ * Progress of an evaluation pass on a terminal (strata eval scores up to 190 s in silence otherwise): the
+ * callbacks to give the Trainer, and `done()` to clear the line before the results are printed.
+ */
+export function evalProgress(): { callbacks: st.train.Callback[]; done(): void } {
+  const tty = Boolean(process.stderr.isTTY);
+  return {
+    callbacks: tty ? [new st.train.ProgressLogger(process.stderr)] : [],
+    done: () => {
+      if (tty) process.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
 /** config.json of a run folder, if present. */
 export function readRunConfig(dir: string): Record<string, unknown> | null {
   const p = join(dir, 'config.json');

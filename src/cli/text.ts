@@ -2,7 +2,7 @@
 // `strata eval` on text runs.
 import * as st from '../index.js';
 import type { FlagValues } from './args.js';
-import { formatClassReport, type TrainJob } from './run-folder.js';
+import { evalProgress, formatClassReport, type TrainJob } from './run-folder.js';
 import {
   classificationSplit, lmText, seq2seqSplit, spread, TEXT_MODEL_KINDS, TEXT_TRAIN_FLAGS, textDataset,
   type TextKind, type TextRecipe, type TextSplit,
@@ -202,10 +202,12 @@ export async function textEval(opts: { split?: TextSplit; dataDir?: string; json
   const tok = runTokenizer(config);
   const json = Boolean(opts.json);
   const say = (lines: string[]) => process.stdout.write(lines.join('\n') + '\n');
+  const progress = evalProgress();
   if (kind === 'lm') {
     const ds = new LanguageModelingDataset(tok.encode(lmText(name, split, dataDir)), ctx);
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: lmForward(model, tok.vocabSize), lossFn: lmLoss, numClasses: tok.vocabSize });
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: lmForward(model, tok.vocabSize), lossFn: lmLoss, numClasses: tok.vocabSize, callbacks: progress.callbacks });
     const r = await trainer.evaluate(new DataLoader(ds, { batchSize: 64 }));
+    progress.done();
     const bpc = r.loss / Math.LN2;
     if (json) say([JSON.stringify({ split, windows: ds.length, context: ctx, loss: r.loss, bpc, accuracy: r.accuracy }, null, 2)]);
     else say([`${modelName} on ${name} ${split} split (${ds.length} windows of ${ctx} characters)`, `loss: ${r.loss.toFixed(4)} nats/char   ${bpc.toFixed(4)} bits/char   next-char accuracy: ${(100 * r.accuracy).toFixed(2)}%`]);
@@ -213,8 +215,9 @@ export async function textEval(opts: { split?: TextSplit; dataDir?: string; json
   }
   if (kind === 'classification') {
     const ds = classificationSplit(name, split, dataDir);
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: ds.classes.length });
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: ds.classes.length, callbacks: progress.callbacks });
     const r = await trainer.evaluate(new DataLoader(ds.encode(tok, { maxLength: ctx }), { batchSize: 256, collate: textCollate({ maxLength: ctx }) }));
+    progress.done();
     if (json) say([JSON.stringify({ split, accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2)]);
     else say([`${modelName} on ${name} ${split} split (${ds.length} texts)`, ...formatClassReport(r, ds.classes)]);
     return 0;
@@ -224,9 +227,10 @@ export async function textEval(opts: { split?: TextSplit; dataDir?: string; json
   const enc = encodePairs(ds, tok, target, { maxSourceLength: ctx, maxTargetLength: task.targetLength });
   const trainer = new Trainer({
     model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: target.vocabSize,
-    forward: (x, b) => (model as Seq2Seq).logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
+    forward: (x, b) => (model as Seq2Seq).logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel), callbacks: progress.callbacks,
   });
   const r = await trainer.evaluate(new DataLoader(enc, { batchSize: 256, collate: seq2seqCollate as (s: unknown[]) => Batch }));
+  progress.done();
   const s = scoreSeq2Seq(model as Seq2Seq, enc.ids, ds.sources, ds.targets, tok, target);
   if (json) {
     say([JSON.stringify({ split, pairs: ds.length, loss: r.loss, token_accuracy: r.accuracy, bleu: s.bleu, exact_match: s.exactMatch, baseline_bleu: s.baselineBleu, baseline_exact_match: s.baselineExactMatch }, null, 2)]);

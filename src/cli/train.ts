@@ -144,6 +144,9 @@ async function train(a: TrainArgs): Promise<number> {
       epochs: a.given('epochs') ? a.get('epochs') : saved.epochs ?? a.get('epochs'),
       minutes: a.given('minutes') ? a.get('minutes') : saved.minutes ?? null,
     };
+    if (config.minutes != null && Number(config.minutesUsed ?? 0) >= Number(config.minutes)) {
+      throw new UsageError('train', `--resume: the run has used its ${config.minutes}-minute budget; give a larger --minutes to extend it`);
+    }
     if (done >= Number(config.epochs)) {
       process.stderr.write(`${out} has done all ${done} epochs of its plan; nothing to resume (give --epochs N to extend it)\n`);
       return 0;
@@ -197,7 +200,6 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
   const start = performance.now();
   const minutesUsed = () => usedBefore + (performance.now() - start) / 60000;
   if (minutes !== undefined) {
-    if (minutes - usedBefore <= 0) throw new UsageError('train', `--resume: the run has used its ${minutes}-minute budget; give a larger --minutes to extend it`);
     callbacks.push(new TimeLimit(minutes - usedBefore));
     if (scheduler instanceof st.optim.LRScheduler && interval === 'step') {
       timedScheduler = scheduler;
