@@ -1,3 +1,8 @@
-// lab: comparing model structures on equal footing (parameters, multiply-adds, memory, latency).
+// lab: comparing model structures on equal footing (parameters, multiply-adds, memory, latency), the run
+// store, reports and the dashboard's server.
 export { summary, formatSummary } from './summary.js';
 export type { Summary, LayerRow } from './summary.js';
+export { RunStore, defaultStorePath } from './store.js';
+export type { RunRow, RunDetail, NewRun, RunFilter } from './store.js';
+export { recordRun } from './record.js';
+export type { RecordOptions } from './record.js';
