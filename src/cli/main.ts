@@ -6,6 +6,7 @@ import { cmdEval, cmdTrain } from './train.js';
 import { cmdPredict } from './predict.js';
 import { cmdGenerate } from './text.js';
 import { cmdRuns } from './runs.js';
+import { cmdCompare } from './compare.js';
 
 const USAGE = `usage: strata <command> [options]
 
@@ -16,6 +17,7 @@ commands:
   predict     classify an image file (PNG) or a data-set sample with a trained run
   generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
+  compare     train structures on one budget; Pareto reports (results.json/csv, report.md/html)
   runs        the run store: ls, show ID, rm ID, compare ID ID..., import DIR
 `;
 
@@ -37,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
       case 'generate':
         return await cmdGenerate(rest);
       case 'runs': return cmdRuns(rest);
+      case 'compare': return await cmdCompare(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;
