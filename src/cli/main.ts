@@ -7,6 +7,7 @@ import { cmdPredict } from './predict.js';
 import { cmdGenerate } from './text.js';
 import { cmdRuns } from './runs.js';
 import { cmdCompare } from './compare.js';
+import { cmdDashboard } from './dashboard.js';
 
 const USAGE = `usage: strata <command> [options]
 
@@ -18,6 +19,7 @@ commands:
   generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
   compare     train structures on one budget; Pareto reports (results.json/csv, report.md/html)
+  dashboard   a local web app over the run store: runs table, live curves, comparisons
   runs        the run store: ls, show ID, rm ID, compare ID ID..., import DIR
 `;
 
@@ -40,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdGenerate(rest);
       case 'runs': return cmdRuns(rest);
       case 'compare': return await cmdCompare(rest);
+      case 'dashboard': return await cmdDashboard(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

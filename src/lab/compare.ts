@@ -280,6 +280,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
   } finally {
     setNumThreads(prevThreads);
   }
+  recordCosts(o, runs, costs);
   runs.sort((a, b) => o.models.indexOf(a.model) - o.models.indexOf(b.model) || a.seed - b.seed);
   const { models, pareto } = aggregate(runs, costs);
   const { log: _log, ...options } = o;
@@ -288,6 +289,23 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
   };
   writeFileAtomic(join(o.out, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   return results;
+}
+
+/** Adds each structure's costs to its runs' rows in the store (so the dashboard can plot them); a store error is a warning. */
+function recordCosts(o: CompareOptions, runs: RunResult[], costs: Record<string, ModelCosts>): void {
+  if (storeDisabled(o.store)) return;
+  try {
+    const s = RunStore.open(o.store);
+    const rows = s.list();
+    for (const r of runs) {
+      const row = rows.find((x) => x.runDir === resolve(r.dir));
+      const { device: _d, ...c } = costs[r.model];
+      if (row) s.finishRun(row.id, { ...c, latency_ms: c.latencyMs }, row.status === 'failed' ? 'failed' : 'finished');
+    }
+    s.close();
+  } catch (e) {
+    (o.log ?? ((l: string) => process.stderr.write(l + '\n')))(`warning: costs not added to the run store: ${(e as Error).message}`);
+  }
 }
 
 /** Reads OUT/results.json. */

@@ -9,3 +9,5 @@ export type { RecordOptions } from './record.js';
 export { compare, aggregate, paretoFront, measureCosts, readResults, recipeFor, COST_AXES } from './compare.js';
 export type { CompareOptions, CompareResults, RunResult, ModelRow, ModelCosts, CostAxis } from './compare.js';
 export { writeReport, renderSvg, paretoSpec, curvesSpec, reportMarkdown, resultsCsv } from './report.js';
+export { startDashboard } from './dashboard.js';
+export type { Dashboard, DashboardOptions } from './dashboard.js';
