@@ -51,12 +51,19 @@ var COLS = [
   ['started', 'started', function (r) { return r.startedAt; }]
 ];
 
+function selectedIds() { return Object.keys(state.selected).filter(function (k) { return state.selected[k]; }); }
+function updateCompare() {
+  var b = document.getElementById('compare'), n = selectedIds().length;
+  b.disabled = n < 2;
+  b.textContent = 'compare selected (' + n + ')';
+}
+
 function renderTable() {
   var col = COLS.filter(function (c) { return c[0] === state.sort; })[0];
   var f = state.filter.toLowerCase();
   var rows = runsCache.filter(function (r) { return !f || [r.id, r.name, r.model, r.dataset, r.status, r.group, r.kind].join(' ').toLowerCase().indexOf(f) >= 0; });
   rows.sort(function (a, b) { var x = col[2](a), y = col[2](b); var c = x == null ? -1 : y == null ? 1 : x < y ? -1 : x > y ? 1 : 0; return state.desc ? -c : c; });
-  var sel = Object.keys(state.selected).filter(function (k) { return state.selected[k]; });
+  var sel = selectedIds();
   var h = '<p><input type="search" id="filter" placeholder="filter (model, dataset, status, group...)" value="' + esc(state.filter) + '"> ' +
     '<button id="compare" ' + (sel.length < 2 ? 'disabled' : '') + '>compare selected (' + sel.length + ')</button> <span id="count">' + rows.length + ' of ' + runsCache.length + ' runs</span></p>' +
     '<table id="runs"><thead><tr><th></th>' + COLS.map(function (c) { return '<th data-col="' + c[0] + '">' + esc(c[1]) + (state.sort === c[0] ? (state.desc ? ' ▼' : ' ▲') : '') + '</th>'; }).join('') + '</tr></thead><tbody>' +
@@ -73,9 +80,9 @@ function renderTable() {
     th.addEventListener('click', function () { var c = th.getAttribute('data-col'); if (state.sort === c) state.desc = !state.desc; else { state.sort = c; state.desc = false; } renderTable(); });
   });
   Array.prototype.forEach.call(app.querySelectorAll('input.sel'), function (cb) {
-    cb.addEventListener('change', function () { state.selected[cb.getAttribute('data-id')] = cb.checked; renderTable(); });
+    cb.addEventListener('change', function () { state.selected[cb.getAttribute('data-id')] = cb.checked; updateCompare(); });
   });
-  document.getElementById('compare').addEventListener('click', function () { location.hash = '#/compare/' + sel.join(','); });
+  document.getElementById('compare').addEventListener('click', function () { location.hash = '#/compare/' + selectedIds().join(','); });
 }
 
 function showRuns() {

@@ -40,10 +40,15 @@ function curvesSpec(runs: RunDetail[]): object {
   };
 }
 
-/** The cost axis a set of runs can be plotted on: multiply-adds when a compare measured them, else parameters, else training time. */
+/** The cost axis most of the runs have: multiply-adds (a compare measured them), parameters, latency or training time. */
 function costKey(runs: RunRow[]): string {
-  for (const k of ['macs', 'params', 'train_seconds']) if (runs.every((r) => typeof r.final[k] === 'number')) return k;
-  return 'epoch_seconds';
+  let best = 'train_seconds';
+  let most = -1;
+  for (const k of ['macs', 'params', 'latency_ms', 'train_seconds']) {
+    const n = runs.filter((r) => typeof r.final[k] === 'number').length;
+    if (n > most) [best, most] = [k, n];
+  }
+  return best;
 }
 
 function paretoSpec(runs: RunRow[]): object {
@@ -51,7 +56,7 @@ function paretoSpec(runs: RunRow[]): object {
   const pts = runs.filter((r) => Number.isFinite(acc(r.final)) && typeof r.final[key] === 'number');
   const front = new Set(paretoFront(pts, (r) => acc(r.final), (r) => r.final[key]));
   const values = pts.map((r) => ({ run: label(r), cost: r.final[key], accuracy: acc(r.final), front: front.has(r) ? 'Pareto-optimal' : 'dominated' }));
-  const x = { field: 'cost', type: 'quantitative', scale: { type: key === 'train_seconds' || key === 'epoch_seconds' ? 'linear' : 'log' }, title: key };
+  const x = { field: 'cost', type: 'quantitative', scale: { type: key === 'train_seconds' ? 'linear' : 'log' }, title: key };
   const y = { field: 'accuracy', type: 'quantitative', scale: { zero: false }, title: 'test accuracy (%)' };
   return {
     $schema: SCHEMA, width: 420, height: 240, title: `accuracy vs ${key} (Pareto front marked)`, data: { values },
