@@ -87,7 +87,8 @@ function renderTable() {
 
 function showRuns() {
   where.textContent = 'runs';
-  getJson('/api/runs').then(function (runs) { runsCache = runs; renderTable(); document.body.setAttribute('data-page', 'runs'); });
+  var show = function (runs) { runsCache = runs; renderTable(); document.body.setAttribute('data-page', 'runs'); };
+  if (typeof INITIAL_RUNS !== 'undefined' && INITIAL_RUNS) { show(INITIAL_RUNS); INITIAL_RUNS = null; } else getJson('/api/runs').then(show);
 }
 
 function showRun(id) {

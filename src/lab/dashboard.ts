@@ -122,7 +122,11 @@ export async function startDashboard(opts: DashboardOptions = {}): Promise<Dashb
     if (req.method !== 'GET') throw new HttpError(405, 'only GET');
     const u = new URL(req.url ?? '/', 'http://localhost');
     const path = u.pathname;
-    if (path === '/' || path === '/index.html') return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML);
+    if (path === '/' || path === '/index.html') {
+      // the runs ride along with the page, so the table paints without a second request
+      const runs = JSON.stringify(store.list()).replace(/</g, '\\u003c');
+      return send(res, 200, 'text/html; charset=utf-8', DASHBOARD_HTML.replace('<script>\n"use strict";', () => `<script>\n"use strict";\nvar INITIAL_RUNS = ${runs};`));
+    }
     if (path === '/api/runs') return json(res, store.list());
     let m = /^\/api\/runs\/(\d+)$/.exec(path);
     if (m) return json(res, details([Number(m[1])])[0]);
