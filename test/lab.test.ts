@@ -179,6 +179,10 @@ describe('strata compare and strata runs', () => {
     assert.match(bad.stderr, /nosuch/);
     const nob = cli(['compare', '--models', 'mlp', '--out', join(dir, 'x')]);
     assert.match(nob.stderr, /exactly one of --epochs N or --minutes M/);
+    assert.equal(nob.status, 2); // a bad command line
+    const badId = cli(['runs', 'show', 'abc', '--store', join(dir, 'a.db')]);
+    assert.equal(badId.status, 2);
+    assert.match(badId.stderr, /'abc' is not a run id/);
     assert.match(cli(['runs', 'show', '999', '--store', join(dir, 'a.db')]).stderr, /no run 999/);
     assert.match(cli(['runs', 'ls', '--store', join(dir, 'bad.db')]).stderr, /not a readable run store/);
     assert.match(cli(['compare', '--report', join(dir, 'nothing')]).stderr, /results\.json does not exist/);
