@@ -5,6 +5,9 @@ import { cmdSummary } from './summary.js';
 import { cmdEval, cmdTrain } from './train.js';
 import { cmdPredict } from './predict.js';
 import { cmdGenerate } from './text.js';
+import { cmdPrune } from './prune.js';
+import { cmdQuantize } from './quantize.js';
+import { cmdDistill } from './distill.js';
 
 const USAGE = `usage: strata <command> [options]
 
@@ -15,6 +18,9 @@ commands:
   predict     classify an image file (PNG) or a data-set sample with a trained run
   generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
+  prune       magnitude-prune a run and fine-tune it; sparse weights saved as CSR
+  quantize    an int8 copy of a run (dynamic or static post-training quantization)
+  distill     train a smaller model against a run's soft targets (knowledge distillation)
 `;
 
 /** Runs a CLI command; returns the exit code. */
@@ -34,6 +40,12 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdPredict(rest);
       case 'generate':
         return await cmdGenerate(rest);
+      case 'prune':
+        return await cmdPrune(rest);
+      case 'quantize':
+        return await cmdQuantize(rest);
+      case 'distill':
+        return await cmdDistill(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

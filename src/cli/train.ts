@@ -271,6 +271,10 @@ const EVAL_SPEC: Record<string, FlagSpec> = {
 export function loadRun(path: string, weights = 'model', cmd = 'eval'): { model: st.nn.Module; config: Record<string, unknown> } {
   const file = path.endsWith('.safetensors') ? path : join(path, `${weights}.safetensors`);
   if (!existsSync(file)) throw new StrataError(cmd, `${file} does not exist; --checkpoint takes a run folder written by strata train (or its .safetensors file)`);
+  if (st.compress.isCompressedFile(file)) {
+    const r = st.compress.loadCompressed(file, (c) => createModel(String(c.model), c.task as st.models.ImageTask, (c.modelConfig as Record<string, unknown> | undefined) ?? {}));
+    return { model: r.model, config: r.config };
+  }
   const { stateDict, config } = loadModelFile(file);
   if (!config.model || !config.task) throw new StrataError(cmd, `${file} has no strata model config (was it written by strata train?)`);
   const model = createModel(String(config.model), config.task as st.models.ImageTask, (config.modelConfig as Record<string, unknown> | undefined) ?? {});
@@ -306,7 +310,9 @@ export async function cmdEval(argv: string[]): Promise<number> {
   const ds = imageDataset(String(config.dataset));
   const test = ds.load(false, a.str('data-dir'));
   const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
-  const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
+  // an int8 model has no float parameters; the evaluation-only optimizer gets a placeholder
+  const params = model.parameters().length ? model.parameters() : [st.nn.Parameter(st.zeros([1]))];
+  const trainer = new Trainer({ model, optimizer: new st.optim.SGD(params, { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
   const r = await trainer.evaluate(loader);
   if (a.bool('json')) {
     process.stdout.write(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2) + '\n');
