@@ -50,7 +50,9 @@ export function quantizeWeight(w: Tensor): { values: Tensor; scales: Tensor } {
     const o = w.shape[0];
     const scales = w.reshape(o, -1).abs().amax(1).div(127.5).clamp(EPS, null);
     const bshape = [o, ...w.shape.slice(1).map(() => 1)];
-    const values = w.div(scales.reshape(bshape)).round().clamp(-128, 127).to('int32');
+    // NOTE: as ATen's quantize_val, w · (1/scale) in float32 then round half to even: w/scale would round
+    // the extreme ±127.5 the other way at times and disagree with torch by one step.
+    const values = w.mul(scales.reciprocal().reshape(bshape)).round().clamp(-128, 127).to('int32');
     return { values: keep(values), scales: keep(scales) };
   }));
 }
