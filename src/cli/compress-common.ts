@@ -8,6 +8,7 @@ import { Trainer } from '../train/trainer.js';
 import type { ImageTask } from '../models/basic.js';
 import { imageDataset, transformFor, forwardFor } from './datasets.js';
 import { isTextDataset } from './text-datasets.js';
+import { UsageError } from './args.js';
 
 /** Train and test loaders of the image data set a run was trained on (the first `limit` training images, when given). */
 export function runLoaders(cmd: string, config: Record<string, unknown>, o: { batchSize: number; dataDir?: string; shuffle?: boolean; limit?: number }) {
@@ -42,7 +43,7 @@ export function writeCompressedRun(out: string, model: st.nn.Module, config: Rec
 }
 
 export function needOut(cmd: string, out: string | undefined): string {
-  if (!out) throw new StrataError(cmd, '--out DIR is required (the run folder to write)');
+  if (!out) throw new UsageError(cmd, '--out DIR is required (the run folder to write)');
   if (existsSync(join(out, 'model.safetensors'))) throw new StrataError(cmd, `${out} already holds a model; choose another --out`);
   return out;
 }
