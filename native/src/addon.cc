@@ -276,6 +276,7 @@ void register_linalg(napi_env, napi_value);
 void register_shape(napi_env, napi_value);
 void register_indexing(napi_env, napi_value);
 void register_conv(napi_env, napi_value);
+void register_quantized(napi_env, napi_value);
 void register_norm(napi_env, napi_value);
 void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
@@ -372,5 +373,6 @@ NAPI_MODULE_INIT() {
   register_optim(env, exports);
   register_rnn(env, exports);
   register_attention(env, exports);
+  register_quantized(env, exports);
   return exports;
 }
