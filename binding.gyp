@@ -15,7 +15,8 @@
         "native/src/loss.cc",
         "native/src/optim.cc",
         "native/src/rnn.cc",
-        "native/src/attention.cc"
+        "native/src/attention.cc",
+        "native/src/device.cc"
       ],
       "include_dirs": ["native/src", "<!@(node scripts/find-libtorch.mjs --include)"],
       "defines": ["NAPI_VERSION=9", "<!@(node scripts/find-libtorch.mjs --defines)"],

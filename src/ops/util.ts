@@ -19,12 +19,18 @@ export function backendOf(op: string, ...xs: (Tensor | number | null | undefined
     if (x instanceof Tensor) {
       x.checkAlive(op);
       if (b === null) b = x.backend;
-      else if (b !== x.backend) {
-        throw new StrataError(op, `tensors are on different backends (${b.name} and ${x.backend.name}); move one with .to('${b.name}')`);
-      }
+      else if (b !== x.backend) throw mismatch(op, b, x.backend);
     }
   }
   return b ?? getBackend();
+}
+
+/** The error for operands on different backends or devices. */
+export function mismatch(op: string, a: Backend, b: Backend): StrataError {
+  if (a.name === b.name || !a.device.equals(b.device)) {
+    return new StrataError(op, `expected all tensors on the same device, but found ${a.device} and ${b.device}; move one with .to('${a.device}')`);
+  }
+  return new StrataError(op, `tensors are on different backends (${a.name} and ${b.name}); move one with .to('${a.name}')`);
 }
 
 export function expectTensor(op: string, name: string, x: unknown): Tensor {
