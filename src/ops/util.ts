@@ -1,7 +1,7 @@
 // Helpers shared by the op files: wrapping handles, checking operands, summing broadcast gradients.
 import type { Backend, Handle } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import type { DType } from '../tensor/dtype.js';
+import { isFloating, type DType } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import type { Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -45,8 +45,9 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
+/** Floating-point operands: float32 or float64 (bfloat16 and float16 too, which only the native backend makes). */
 export function expectFloat(op: string, x: Tensor, name = 'input'): void {
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') {
+  if (!isFloating(x.dtype)) {
     throw new StrataError(op, `expected ${name} to be float32 or float64, got ${x.dtype}${fmtShape(x.shape)}; convert with .float()`);
   }
 }

@@ -1,6 +1,7 @@
 // Readable printing in PyTorch's style: aligned columns, summarised when large.
 import type { Backend } from '../backends/backend.js';
 import { CPU } from './device.js';
+import { isFloating } from './dtype.js';
 import type { Tensor } from './tensor.js';
 
 const THRESHOLD = 1000;
@@ -10,7 +11,7 @@ export function formatTensor(t: Tensor): string {
   const flat = t.data();
   const n = flat.length;
   const summarise = n > THRESHOLD;
-  const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
+  const isFloat = isFloating(t.dtype);
   const vals: number[] = [];
   for (let i = 0; i < n; i++) vals.push(Number(flat[i]));
   const fmt = makeFormatter(vals, isFloat, t.dtype === 'bool');

@@ -1,4 +1,5 @@
 // The js backend's tensor storage: a typed array with offset and strides, shared by views.
+import { StrataError } from '../../tensor/errors.js';
 import type { DType, TypedArray } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
 import { contiguousStrides, numel } from '../../tensor/shape.js';
@@ -31,6 +32,8 @@ export function storeFor(dtype: DType, n: number): Store {
     case 'int64': return new Float64Array(n);
     case 'int32': return new Int32Array(n);
     case 'bool': return new Uint8Array(n);
+    case 'bfloat16': case 'float16':
+      throw new StrataError(dtype, `the js backend has no ${dtype} kernels; use the native backend (st.setBackend('native'), on CPU or CUDA) or float32`);
   }
 }
 

@@ -8,7 +8,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import type { Addon } from './load.js';
 import type { Device } from '../../tensor/device.js';
 
-const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, int64: 3, bool: 4 };
+const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, int64: 3, bool: 4, bfloat16: 5, float16: 6 };
 const DEVICE_CODE = { cpu: 0, cuda: 1 } as const;
 const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, mean: 1, prod: 2, amax: 3, amin: 4, all: 5, any: 6 };
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
