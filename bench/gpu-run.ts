@@ -4,14 +4,14 @@
 // usage: node dist/bench/gpu-run.js [--rounds 2] [--reps 20] [--only a,b] [--precision fp32,bf16] [--python python3]
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, parseFlags } from './util.js';
 
 const flags = parseFlags(process.argv.slice(2));
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const rounds = Number(flags.rounds ?? 2);
-const common = ['--reps', flags.reps ?? '20', '--precision', flags.precision ?? 'fp32,bf16', ...(flags.only ? ['--only', flags.only] : [])];
+const common = ['--reps', flags.reps ?? '20', '--precision', flags.precision ?? 'fp32,bf16', ...(flags.only ? ['--only', flags.only] : []), ...(flags.device ? ['--device', flags.device] : []), ...(flags.warmup ? ['--warmup', flags.warmup] : [])];
 const python = flags.python ?? process.env.PYTHON ?? 'python3';
 
 interface Row { workload: string; precision: string; impl: string; seconds?: number; peakBytes?: number | null; error?: string; skipped?: string }
@@ -52,4 +52,4 @@ console.log('| workload | precision | strata | PyTorch | strata / PyTorch |');
 console.log('| --- | --- | ---: | ---: | ---: |');
 for (const t of table) console.log(`| ${t.workload} | ${t.precision} | ${ms(t.strata.seconds)}${t.strata.note ? ` (${t.strata.note})` : ''} | ${ms(t.pytorch.seconds)} | ${t.ratio === null ? '—' : t.ratio.toFixed(2) + '×'} |`);
 const out = { date: new Date().toISOString(), rounds, method: 'interleaved rounds; each side reports the median of its synchronised per-step times; the table shows the median over rounds', table };
-writeFileSync(join(root, flags.out ?? 'bench/gpu-latest.json'), JSON.stringify(out, null, 2) + '\n');
+writeFileSync(resolve(root, flags.out ?? 'bench/gpu-latest.json'), JSON.stringify(out, null, 2) + '\n');

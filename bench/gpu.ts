@@ -1,7 +1,7 @@
 // strata's side of `npm run bench:gpu`: training steps on a CUDA device, timed per step with a device
 // synchronisation, printed as JSON lines. The PyTorch peer is bench/peers/torch_gpu.py (same models,
 // optimizers, batch sizes and precision); bench/gpu-run.ts runs both in interleaved rounds.
-// usage: node dist/bench/gpu.js [--only name,…] [--precision fp32,bf16] [--reps 20] [--warmup 5]
+// usage: node dist/bench/gpu.js [--only name,…] [--precision fp32,bf16] [--reps 20] [--warmup 5] [--device cuda|cpu (a dry run)]
 import * as st from '../src/index.js';
 import { median, parseFlags } from './util.js';
 
@@ -9,11 +9,13 @@ const flags = parseFlags(process.argv.slice(2));
 const only = new Set((flags.only ?? '').split(',').filter(Boolean));
 const precisions = (flags.precision ?? 'fp32,bf16').split(',');
 const reps = Number(flags.reps ?? 20), warmup = Number(flags.warmup ?? 5);
-if (!st.cuda.isAvailable()) {
+const device = flags.device ?? 'cuda';
+if (device.startsWith('cuda') && !st.cuda.isAvailable()) {
   console.error(`bench:gpu: ${st.cuda.unavailableReason()}`);
   process.exit(2);
 }
-st.setDefaultDevice('cuda');
+st.setDefaultDevice(device);
+const sync = () => { if (device !== 'cpu') st.cuda.synchronize(); };
 st.manualSeed(0);
 const { nn } = st;
 const autocast = (st as unknown as { autocast?: <R>(o: { dtype: string }, f: () => R) => R }).autocast;
@@ -60,17 +62,17 @@ for (const w of workloads) {
     });
     try {
       for (let i = 0; i < warmup; i++) step();
-      st.cuda.synchronize();
+      sync();
       const times: number[] = [];
       for (let i = 0; i < reps; i++) {
         const t = performance.now();
         step();
-        st.cuda.synchronize();
+        sync();
         times.push((performance.now() - t) / 1000);
       }
       let peak: number | null = null;
       try { peak = st.cuda.maxMemoryAllocated(); } catch { /* lite build */ }
-      console.log(JSON.stringify({ workload: w.name, precision, impl: 'strata', seconds: median(times), min: Math.min(...times), reps, peakBytes: peak }));
+      console.log(JSON.stringify({ workload: w.name, precision, impl: 'strata', device, seconds: median(times), min: Math.min(...times), reps, peakBytes: peak }));
     } catch (e) {
       console.log(JSON.stringify({ workload: w.name, precision, impl: 'strata', error: (e as Error).message.split('\n')[0] }));
     }

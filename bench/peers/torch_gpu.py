@@ -13,9 +13,11 @@ p.add_argument('--only', default='')
 p.add_argument('--precision', default='fp32,bf16')
 p.add_argument('--reps', type=int, default=20)
 p.add_argument('--warmup', type=int, default=5)
+p.add_argument('--device', default='cuda')
 args = p.parse_args()
 only = set(filter(None, args.only.split(',')))
-dev = torch.device('cuda')
+dev = torch.device(args.device)
+sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
 torch.manual_seed(0)
 
 
@@ -93,22 +95,24 @@ for name, make in workloads:
             if precision == 'fp32':
                 l = loss()
             else:
-                with torch.autocast('cuda', dtype=torch.bfloat16 if precision == 'bf16' else torch.float16):
+                with torch.autocast(dev.type, dtype=torch.bfloat16 if precision == 'bf16' else torch.float16):
                     l = loss()
             l.backward()
             opt.step()
 
         for _ in range(args.warmup):
             step()
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
+        sync()
+        if dev.type == 'cuda':
+            torch.cuda.reset_peak_memory_stats()
         times = []
         for _ in range(args.reps):
             t = time.perf_counter()
             step()
-            torch.cuda.synchronize()
+            sync()
             times.append(time.perf_counter() - t)
         print(json.dumps({'workload': name, 'precision': precision, 'impl': 'pytorch', 'seconds': statistics.median(times),
-                          'min': min(times), 'reps': args.reps, 'peakBytes': torch.cuda.max_memory_allocated()}), flush=True)
+                          'min': min(times), 'reps': args.reps, 'peakBytes': torch.cuda.max_memory_allocated() if dev.type == 'cuda' else None}), flush=True)
         del model, opt
-        torch.cuda.empty_cache()
+        if dev.type == 'cuda':
+            torch.cuda.empty_cache()
