@@ -27,10 +27,11 @@ export function backendOf(op: string, ...xs: (Tensor | number | null | undefined
 
 /** The error for operands on different backends or devices. */
 export function mismatch(op: string, a: Backend, b: Backend): StrataError {
-  if (a.name === b.name || !a.device.equals(b.device)) {
+  if (a.name === b.name) {
     return new StrataError(op, `expected all tensors on the same device, but found ${a.device} and ${b.device}; move one with .to('${a.device}')`);
   }
-  return new StrataError(op, `tensors are on different backends (${a.name} and ${b.name}); move one with .to('${a.name}')`);
+  const where = a.device.equals(b.device) ? '' : ` (${a.name} on ${a.device}, ${b.name} on ${b.device})`;
+  return new StrataError(op, `tensors are on different backends (${a.name} and ${b.name}); move one with .to('${a.name}')${where}`);
 }
 
 export function expectTensor(op: string, name: string, x: unknown): Tensor {
