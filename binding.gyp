@@ -16,7 +16,8 @@
         "native/src/optim.cc",
         "native/src/rnn.cc",
         "native/src/attention.cc",
-        "native/src/quantized.cc"
+        "native/src/quantized.cc",
+        "native/src/device.cc"
       ],
       "include_dirs": ["native/src", "<!@(node scripts/find-libtorch.mjs --include)"],
       "defines": ["NAPI_VERSION=9", "<!@(node scripts/find-libtorch.mjs --defines)"],

@@ -87,6 +87,8 @@ at::ScalarType scalar_type(int32_t code) {
     case kI32: return at::kInt;
     case kI64: return at::kLong;
     case kBool: return at::kBool;
+    case kBF16: return at::kBFloat16;
+    case kF16: return at::kHalf;
   }
   throw ArgError("unknown dtype code " + std::to_string(code));
 }
@@ -98,11 +100,11 @@ int32_t dtype_code(at::ScalarType t) {
     case at::kInt: return kI32;
     case at::kLong: return kI64;
     case at::kBool: return kBool;
+    case at::kBFloat16: return kBF16;
+    case at::kHalf: return kF16;
     default: throw ArgError(std::string("unsupported dtype ") + c10::toString(t));
   }
 }
-
-at::Device default_device() { return at::Device(at::kCPU); }
 
 at::Scalar number_scalar(double v) {
   if (v == static_cast<double>(static_cast<int64_t>(v)) && std::abs(v) < 9.0e15) return at::Scalar(static_cast<int64_t>(v));
@@ -282,6 +284,7 @@ void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
 void register_rnn(napi_env, napi_value);
 void register_attention(napi_env, napi_value);
+void register_device(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -374,5 +377,6 @@ NAPI_MODULE_INIT() {
   register_rnn(env, exports);
   register_attention(env, exports);
   register_quantized(env, exports);
+  register_device(env, exports);
   return exports;
 }

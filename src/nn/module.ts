@@ -1,4 +1,7 @@
 // Module: the base of every layer and model. Owns parameters, buffers and sub-modules; calls stateless ops.
+import { moveInPlace, toDevice } from '../ops/convert.js';
+import { backendByName, backendForDevice } from '../backends/registry.js';
+import { Device, isDeviceString, type DeviceLike } from '../tensor/device.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { keep } from '../tensor/memory.js';
 import { isFloating, type DType } from '../tensor/dtype.js';
@@ -235,14 +238,28 @@ export abstract class Module {
     noGrad(() => {
       for (const [k, t] of Object.entries(sd)) {
         const mine = own[k];
-        if (mine) mine.copy_(t.backend === mine.backend ? t : t.to(mine.backend.name));
+        if (mine) mine.copy_(t.backend === mine.backend ? t : toDevice(t, mine.backend));
       }
     });
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Moves every parameter and buffer to a backend, or converts floating ones to a dtype (in place on the module). */
-  to(target: BackendName | DType): this {
+  /**
+   * Moves every parameter and buffer to a device ('cpu', 'cuda', 'cuda:N') or backend, or converts floating
+   * ones to a dtype (in place on the module). A move keeps the parameter objects (their storage moves), so an
+   * optimizer made before it follows, its state too.
+   * @example model.to('cuda');
+   */
+  to(target: BackendName | DType | DeviceLike): this {
+    if (target instanceof Device || isDeviceString(target) || target === 'js' || target === 'native') {
+      const first = this.parameters()[0] ?? this.buffers()[0];
+      const dest = target === 'js' || target === 'native' ? backendByName(target) : backendForDevice('Module.to', target, first?.backend);
+      noGrad(() => {
+        for (const p of this.parameters()) moveInPlace(p, dest);
+        for (const b of this.buffers()) moveInPlace(b, dest);
+      });
+      return this;
+    }
     for (const m of this.modules()) {
       for (const [k, p] of [...m.ownParameters()]) {
         if (target !== 'js' && target !== 'native' && !isFloating(p.dtype)) continue;
