@@ -281,6 +281,7 @@ void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
 void register_rnn(napi_env, napi_value);
 void register_attention(napi_env, napi_value);
+void register_distributed(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -372,5 +373,6 @@ NAPI_MODULE_INIT() {
   register_optim(env, exports);
   register_rnn(env, exports);
   register_attention(env, exports);
+  register_distributed(env, exports);
   return exports;
 }
