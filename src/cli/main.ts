@@ -5,6 +5,7 @@ import { cmdSummary } from './summary.js';
 import { cmdEval, cmdTrain } from './train.js';
 import { cmdPredict } from './predict.js';
 import { cmdGenerate } from './text.js';
+import { cmdLaunch } from './launch.js';
 
 const USAGE = `usage: strata <command> [options]
 
@@ -15,6 +16,7 @@ commands:
   predict     classify an image file (PNG) or a data-set sample with a trained run
   generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
+  launch      run a command as N distributed workers (torchrun's role: strata launch --help)
 `;
 
 /** Runs a CLI command; returns the exit code. */
@@ -34,6 +36,8 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdPredict(rest);
       case 'generate':
         return await cmdGenerate(rest);
+      case 'launch':
+        return await cmdLaunch(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

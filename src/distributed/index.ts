@@ -10,3 +10,5 @@ export { DistributedSampler } from './sampler.js';
 export type { DistributedSamplerOptions } from './sampler.js';
 export { SyncBatchNorm, allReduceSumWithGrad } from './sync-batch-norm.js';
 export { reduceMetrics } from './metrics.js';
+export { launch, freePort } from './launch.js';
+export type { LaunchOptions, LaunchResult, WorkerFailure } from './launch.js';
