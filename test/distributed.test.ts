@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as st from '../src/index.js';
 import { main as runWorker } from './distributed/worker.js';
-import { cmdLaunch } from '../src/cli/launch.js';
+import { run as cli } from '../src/cli/main.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WORKER = join(here, 'distributed', 'worker.js');
@@ -207,7 +207,7 @@ describe('distributed (2 ranks on c10d gloo)', { skip: !native && 'needs the nat
       process.stderr.write = ((c: string) => { err += c; return true; }) as typeof process.stderr.write;
       let code: number;
       try {
-        code = await cmdLaunch(args);
+        code = await cli(['launch', ...args]);
       } finally {
         process.stderr.write = write;
       }
