@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as st from '../src/index.js';
+import { peerEnv } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -24,17 +25,20 @@ function jsonLine(cmd: string, args: string[], env: NodeJS.ProcessEnv): Record<s
 }
 
 const launch = (extra: string[]) => [strata, 'launch', '--nproc-per-node', '2', '--log-dir', join(root, 'runs', 'bench-ddp'), '--', process.execPath, worker, ...extra];
-const torchrun = async (extra: string[]) => ['-m', 'torch.distributed.run', '--nproc-per-node', '2', '--master-port', String(await st.distributed.freePort()), peer, ...extra];
+// NOTE: Debian's torchrun (torch 1.13 on Python 3.11) fails before starting workers (AttributeError in
+// elastic/multiprocessing/api.py to_map: redirects is None); the PyTorch workers are started by strata launch
+// instead, with the same environment variables torchrun sets (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT...).
+const torchrun = (extra: string[]) => [strata, 'launch', '--nproc-per-node', '2', '--log-dir', join(root, 'runs', 'bench-ddp-torch'), '--', py, peer, ...extra];
 const work = ['--samples', samples, '--epochs', epochs];
 const runs: Record<string, Record<string, number>[]> = {};
 const add = (k: string, v: Record<string, number>) => { (runs[k] ??= []).push(v); console.log(k.padEnd(34), JSON.stringify(v)); };
 for (let r = 0; r < rounds; r++) {
   add('strata 1 process x 2 threads', jsonLine(process.execPath, [worker, ...work], { STRATA_THREADS: '2' }));
   add('strata DDP 2 processes x 1 thread', jsonLine(process.execPath, launch(work), {}));
-  add('torch 1 process x 2 threads', jsonLine(py, [peer, ...work], { OMP_NUM_THREADS: '2' }));
-  add('torch DDP 2 processes x 1 thread', jsonLine(py, await torchrun(work), { OMP_NUM_THREADS: '1' }));
+  add('torch 1 process x 2 threads', jsonLine(py, [peer, ...work], peerEnv(2)));
+  add('torch DDP 2 processes x 1 thread', jsonLine(process.execPath, torchrun(work), peerEnv(1)));
   add('strata allreduce 25 MB', jsonLine(process.execPath, launch(['--allreduce', '25']), {}));
-  add('torch allreduce 25 MB', jsonLine(py, await torchrun(['--allreduce', '25']), { OMP_NUM_THREADS: '1' }));
+  add('torch allreduce 25 MB', jsonLine(process.execPath, torchrun(['--allreduce', '25']), peerEnv(1)));
 }
 const med = (k: string, f: string) => { const v = runs[k].map((x) => x[f]).sort((a, b) => a - b); return v[v.length >> 1]; };
 const summary = {
