@@ -1,9 +1,10 @@
 // DDP benchmark on this machine: the Fashion-MNIST CNN as 1 process × 2 threads vs 2 processes × 1 thread
 // (strata launch), the same with PyTorch (one process; torchrun --nproc-per-node 2), and a 25 MB all-reduce
 // on gloo in both. Interleaved rounds, medians. Writes bench/ddp-latest.json.
-// usage: node dist/bench/ddp.js [--samples 6000] [--epochs 1] [--rounds 1]
+// usage: node dist/bench/ddp.js [--samples 6000] [--epochs 1] [--rounds 1] [--parts epoch,allreduce]
+// (a run of some parts keeps the other parts' figures from the previous bench/ddp-latest.json)
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as st from '../src/index.js';
@@ -30,15 +31,25 @@ const launch = (extra: string[]) => [strata, 'launch', '--nproc-per-node', '2', 
 // instead, with the same environment variables torchrun sets (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT...).
 const torchrun = (extra: string[]) => [strata, 'launch', '--nproc-per-node', '2', '--log-dir', join(root, 'runs', 'bench-ddp-torch'), '--', py, peer, ...extra];
 const work = ['--samples', samples, '--epochs', epochs];
+const parts = arg('parts', 'epoch,allreduce').split(',');
+const latest = join(root, 'bench', 'ddp-latest.json');
 const runs: Record<string, Record<string, number>[]> = {};
+if (!parts.includes('epoch') || !parts.includes('allreduce')) {
+  const prev = existsSync(latest) ? JSON.parse(readFileSync(latest, 'utf8')).runs ?? {} : {};
+  for (const [k, v] of Object.entries(prev)) if (parts.includes(k.includes('allreduce') ? 'epoch' : 'allreduce')) runs[k] = v as Record<string, number>[];
+}
 const add = (k: string, v: Record<string, number>) => { (runs[k] ??= []).push(v); console.log(k.padEnd(34), JSON.stringify(v)); };
 for (let r = 0; r < rounds; r++) {
-  add('strata 1 process x 2 threads', jsonLine(process.execPath, [worker, ...work], { STRATA_THREADS: '2' }));
-  add('strata DDP 2 processes x 1 thread', jsonLine(process.execPath, launch(work), {}));
-  add('torch 1 process x 2 threads', jsonLine(py, [peer, ...work], peerEnv(2)));
-  add('torch DDP 2 processes x 1 thread', jsonLine(process.execPath, torchrun(work), peerEnv(1)));
-  add('strata allreduce 25 MB', jsonLine(process.execPath, launch(['--allreduce', '25']), {}));
-  add('torch allreduce 25 MB', jsonLine(process.execPath, torchrun(['--allreduce', '25']), peerEnv(1)));
+  if (parts.includes('epoch')) {
+    add('strata 1 process x 2 threads', jsonLine(process.execPath, [worker, ...work], { STRATA_THREADS: '2' }));
+    add('strata DDP 2 processes x 1 thread', jsonLine(process.execPath, launch(work), {}));
+    add('torch 1 process x 2 threads', jsonLine(py, [peer, ...work], peerEnv(2)));
+    add('torch DDP 2 processes x 1 thread', jsonLine(process.execPath, torchrun(work), peerEnv(1)));
+  }
+  if (parts.includes('allreduce')) {
+    add('strata allreduce 25 MB', jsonLine(process.execPath, launch(['--allreduce', '25']), {}));
+    add('torch allreduce 25 MB', jsonLine(process.execPath, torchrun(['--allreduce', '25']), peerEnv(1)));
+  }
 }
 const med = (k: string, f: string) => { const v = runs[k].map((x) => x[f]).sort((a, b) => a - b); return v[v.length >> 1]; };
 const summary = {
@@ -59,4 +70,4 @@ const ratios = {
   allreduceStrataVsTorch: summary.strataAllreduceMs / summary.torchAllreduceMs,
 };
 console.log(JSON.stringify({ ...summary, ratios }, null, 2));
-writeFileSync(join(root, 'bench', 'ddp-latest.json'), JSON.stringify({ ...summary, ratios, runs }, null, 2) + '\n');
+writeFileSync(latest, JSON.stringify({ ...summary, ratios, runs }, null, 2) + '\n');

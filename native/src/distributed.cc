@@ -197,6 +197,18 @@ at::Tensor normal_empty_like(const at::Tensor& t) {
   return at::empty(t.sizes(), t.options());
 }
 
+// A normal tensor over the same memory as the contiguous tensor t (which it keeps alive): a single
+// contiguous tensor goes to gloo without a copy.
+at::Tensor alias_normal(const at::Tensor& t) {
+  c10::InferenceMode off(false);
+  at::Tensor keep = t;
+  return at::from_blob(t.data_ptr(), t.sizes(), [keep](void*) mutable { keep.reset(); }, t.options());
+}
+
+bool aliasable(const std::vector<at::Tensor>& ts) {
+  return ts.size() == 1 && ts[0].defined() && ts[0].is_contiguous() && ts[0].device().is_cpu();
+}
+
 // Copies the flat buffer's parts back into the tensors (on the waiter thread).
 void scatter_back(const at::Tensor& flat, std::vector<at::Tensor>& ts) {
   int64_t off = 0;
@@ -453,12 +465,13 @@ STRATA_KERNEL(dist_all_reduce) {
   o.reduceOp = reduce_op(a.i64(2));
   double scale = a.f64(3);
   if (ts.empty()) throw ArgError("allReduce: no tensors");
-  at::Tensor flat = normal_buffer(ts, "allReduce");
+  bool alias = aliasable(ts);
+  at::Tensor flat = alias ? alias_normal(ts[0]) : normal_buffer(ts, "allReduce");
   std::vector<at::Tensor> bufs{flat};
   auto work = pg->allreduce(bufs, o);
-  auto finish = [flat, ts, scale]() mutable {
+  auto finish = [flat, ts, scale, alias]() mutable {
     if (scale != 1.0) flat.mul_(scale);
-    scatter_back(flat, ts);
+    if (!alias) scatter_back(flat, ts);
   };
   return a.ret_number(static_cast<double>(enqueue(a.env, work, finish)));
 }
@@ -467,12 +480,15 @@ STRATA_KERNEL(dist_all_reduce) {
 STRATA_KERNEL(dist_broadcast) {
   auto& pg = group_at(a.i64(0));
   std::vector<at::Tensor> ts{a.tensor(1)};
-  at::Tensor buf = normal_buffer(ts, "broadcast");
+  bool alias = aliasable(ts);
+  at::Tensor buf = alias ? alias_normal(ts[0]) : normal_buffer(ts, "broadcast");
   c10d::BroadcastOptions o;
   o.rootRank = a.i64(2);
   std::vector<at::Tensor> bufs{buf};
   auto work = pg->broadcast(bufs, o);
-  auto finish = [buf, ts]() mutable { scatter_back(buf, ts); };
+  auto finish = [buf, ts, alias]() mutable {
+    if (!alias) scatter_back(buf, ts);
+  };
   return a.ret_number(static_cast<double>(enqueue(a.env, work, finish)));
 }
 
