@@ -26,3 +26,4 @@ export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as keras from './keras/index.js';
 export * as compress from './compress/index.js';
+export * as distributed from './distributed/index.js';

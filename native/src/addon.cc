@@ -285,6 +285,7 @@ void register_optim(napi_env, napi_value);
 void register_rnn(napi_env, napi_value);
 void register_attention(napi_env, napi_value);
 void register_device(napi_env, napi_value);
+void register_distributed(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -378,5 +379,6 @@ NAPI_MODULE_INIT() {
   register_attention(env, exports);
   register_quantized(env, exports);
   register_device(env, exports);
+  register_distributed(env, exports);
   return exports;
 }

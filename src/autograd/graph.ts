@@ -96,6 +96,10 @@ export function gradAccumulator(leaf: Tensor): Node {
   let n = leaf._accumulator;
   if (!n) {
     n = new Node(accumulateDef, [], [], undefined, [], [{ shape: leaf.shape, dtype: leaf.dtype }]);
+    // NOTE: as in PyTorch's engine, a leaf's gradient is accumulated as soon as it is complete (the
+    // highest priority), not after every later-created node: its post-accumulate hooks (DDP's bucket
+    // reductions) then start while the rest of backward still runs.
+    (n as { seq: number }).seq = Number.MAX_SAFE_INTEGER;
     n.leaf = leaf;
     leaf._accumulator = n;
   }

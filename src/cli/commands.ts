@@ -5,6 +5,7 @@ export { command as distill } from './distill.js';
 export { command as eval } from './eval.js';
 export { command as generate } from './generate.js';
 export { command as info } from './info.js';
+export { command as launch } from './launch.js';
 export { command as predict } from './predict.js';
 export { command as prune } from './prune.js';
 export { command as quantize } from './quantize.js';

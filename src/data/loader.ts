@@ -50,6 +50,18 @@ export interface DataLoaderOptions<S, B> {
    * one warning, where CUDA is unavailable.
    */
   pinMemory?: boolean;
+  /**
+   * Chooses the indices of each epoch instead of `shuffle` (e.g. distributed.DistributedSampler, one
+   * shard per rank); the loader calls `setEpoch(epoch)` before asking for an epoch's indices.
+   */
+  sampler?: Sampler;
+}
+
+/** Which dataset indices an epoch visits, in order (torch.utils.data.Sampler). */
+export interface Sampler {
+  readonly length: number;
+  indices(): Int32Array;
+  setEpoch?(epoch: number): void;
 }
 
 /** Where a loader is: epoch index, batches already handed out in it, and the generator state at its start. */
@@ -96,6 +108,7 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
   readonly dropLast: boolean;
   readonly numWorkers: number;
   readonly prefetch: number;
+  readonly sampler: Sampler | null;
   /** The loader's generator: its state at the start of an epoch fixes that epoch's order and augmentations. */
   readonly generator: Generator;
   private readonly collate: ((samples: S[]) => B) | null;
@@ -118,6 +131,8 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
     this.prefetch = opts.prefetch ?? 2;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new StrataError(op, `prefetch must be a positive integer, got ${opts.prefetch}`);
     this.shuffle = opts.shuffle ?? false;
+    this.sampler = opts.sampler ?? null;
+    if (this.sampler && this.shuffle) throw new StrataError(op, 'sampler option is mutually exclusive with shuffle (the sampler decides the order; DistributedSampler shuffles itself)');
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? new Generator(opts.seed ?? defaultGenerator.nextU32());
     this.collate = opts.collate ?? null;
@@ -141,7 +156,7 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
 
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -173,7 +188,8 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
   private plan(): Plan {
     const n = this.dataset.length;
     const g = this.generator;
-    const order = this.shuffle ? permutation(n, g) : Int32Array.from({ length: n }, (_, i) => i);
+    this.sampler?.setEpoch?.(this.nextEpoch);
+    const order = this.sampler ? this.sampler.indices() : this.shuffle ? permutation(n, g) : Int32Array.from({ length: n }, (_, i) => i);
     const numBatches = this.length;
     const seeds = new Uint32Array(numBatches);
     for (let k = 0; k < numBatches; k++) seeds[k] = g.nextU32();
