@@ -20,4 +20,5 @@ export * as train from './train/index.js';
 export * as lab from './lab/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
+export * as onnx from './io/onnx/index.js';
 export * as keras from './keras/index.js';
