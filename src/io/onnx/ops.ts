@@ -167,6 +167,18 @@ registerOnnxOp('slice', (g, op) => {
   const a = op.attrs as { dim: number; start: number; end: number; step: number };
   return g.node('Slice', [v(g, op, 0), g.constant([a.start]), g.constant([a.end]), g.constant([a.dim]), g.constant([a.step])], 1, {}, stem(op));
 });
+/** torch-style pads (last dim first: [left, right, top, bottom…]) → ONNX's [begin per dim…, end per dim…]. */
+registerOnnxOp('pad', (g, op) => {
+  const { pads, value } = op.attrs as { pads: number[]; value: number };
+  const x = tensorIn(op, 0);
+  const begin = new Array<number>(x.ndim).fill(0), end = new Array<number>(x.ndim).fill(0);
+  for (let k = 0; k < pads.length / 2; k++) {
+    begin[x.ndim - 1 - k] = pads[2 * k];
+    end[x.ndim - 1 - k] = pads[2 * k + 1];
+  }
+  const dtype = x.dtype === 'float64' ? 'float64' : x.dtype === 'int64' ? 'int64' : 'float32';
+  return g.node('Pad', [g.value(x), g.constant([...begin, ...end]), g.constant([value ?? 0], dtype, [])], 1, { mode: 'constant' }, stem(op));
+});
 registerOnnxOp('cat', (g, op) => g.node('Concat', op.inputs.filter(isTensor).map((t) => g.value(t)), 1, { axis: (op.attrs as { dim: number }).dim }, stem(op)));
 registerOnnxOp('mean', (g, op) => {
   const a = op.attrs as { dims: number[]; keepdim: boolean };
