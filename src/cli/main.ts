@@ -5,6 +5,8 @@ import { cmdSummary } from './summary.js';
 import { cmdEval, cmdTrain } from './train.js';
 import { cmdPredict } from './predict.js';
 import { cmdGenerate } from './text.js';
+import { cmdExport } from './export.js';
+import { cmdConvert } from './convert.js';
 
 const USAGE = `usage: strata <command> [options]
 
@@ -15,6 +17,8 @@ commands:
   predict     classify an image file (PNG) or a data-set sample with a trained run
   generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
+  export      a trained run to ONNX (strata export --checkpoint RUN --format onnx --out model.onnx)
+  convert     weight files between safetensors, torch.save (.pt) and ONNX (strata convert IN OUT)
 `;
 
 /** Runs a CLI command; returns the exit code. */
@@ -34,6 +38,10 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdPredict(rest);
       case 'generate':
         return await cmdGenerate(rest);
+      case 'export':
+        return await cmdExport(rest);
+      case 'convert':
+        return await cmdConvert(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

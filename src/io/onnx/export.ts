@@ -65,12 +65,13 @@ export class GraphBuilder {
     return name;
   }
 
-  /** A constant initializer from numbers. */
+  /** A constant from numbers: a Constant node, so that the initializers are the model's tensors alone. */
   constant(values: number[], dtype: 'float32' | 'int64' | 'float64' = 'int64', shape: number[] = [values.length], stem = 'const'): string {
     const name = this.fresh(stem);
     const bytes = dtype === 'int64' ? new Uint8Array(BigInt64Array.from(values.map((v) => BigInt(v))).buffer)
       : dtype === 'float64' ? new Uint8Array(Float64Array.from(values).buffer) : new Uint8Array(Float32Array.from(values).buffer);
-    this.initializers.push({ name, dims: shape, data_type: ONNX_DTYPE[dtype], raw_data: bytes });
+    const value = { name, dims: shape, data_type: ONNX_DTYPE[dtype], raw_data: bytes };
+    this.nodes.push({ op_type: 'Constant', name: this.fresh(`${stem}_node`), input: [], output: [name], attribute: [{ name: 'value', type: ATTR.TENSOR, t: value }] });
     return name;
   }
 
