@@ -26,7 +26,7 @@ fi
 # ---- Debian packages
 pkgs=(g++ make python3 libtorch-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
 case "$task" in
-  test) pkgs+=(bible-kjv-text) ;;
+  test) pkgs+=(bible-kjv-text python3-torch python3-torchvision python3-onnx) ;;
   bench) pkgs+=(python3-torch bible-kjv-text) ;;
   train) pkgs+=(bible-kjv-text) ;;
 esac
