@@ -53,8 +53,8 @@ describe('strata export and strata convert', () => {
 
   it('strata export: a bad opset or a missing run is a clear error', () => {
     const r = cli('export', '--checkpoint', join(dir, 'run'), '--opset', '11', '--out', join(dir, 'x.onnx'));
-    assert.notEqual(r.status, 0);
-    assert.match(r.stderr, /opset 11 is not supported; strata exports opset 17/);
+    assert.equal(r.status, 2, 'a bad command line exits with 2');
+    assert.match(r.stderr, /--opset: opset 11 is not supported; strata exports opset 17/);
     assert.ok(!existsSync(join(dir, 'x.onnx')));
     const m = cli('export', '--checkpoint', join(dir, 'nope'), '--out', join(dir, 'x.onnx'));
     assert.notEqual(m.status, 0);
@@ -82,7 +82,9 @@ describe('strata export and strata convert', () => {
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /needs the model's graph.*strata export --checkpoint/);
     assert.match(cli('convert', join(dir, 'run', 'model.safetensors'), join(dir, 'x.h5')).stderr, /cannot tell the format .*'\.h5'/);
-    assert.match(cli('convert', 'only-one.pt').stderr, /expected two files, IN and OUT, got 1/);
+    const one = cli('convert', 'only-one.pt');
+    assert.equal(one.status, 2);
+    assert.match(one.stderr, /strata convert: give IN OUT/);
   });
 
   it('convert: a PyTorch state dict converts exactly; a pickled module is refused, nothing written', { skip: !hasTorch && `${PY} -c 'import torch' failed` }, () => {
