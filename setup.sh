@@ -26,7 +26,7 @@ fi
 # ---- Debian packages
 pkgs=(g++ make python3 libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
 case "$task" in
-  test) pkgs+=(bible-kjv-text chromium python3-torch iproute2) ;;
+  test) pkgs+=(bible-kjv-text chromium python3-torch python3-torchvision python3-onnx iproute2) ;;
   bench) pkgs+=(python3-torch bible-kjv-text) ;;
   train) pkgs+=(bible-kjv-text) ;;
 esac

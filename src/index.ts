@@ -24,6 +24,7 @@ export * as train from './train/index.js';
 export * as lab from './lab/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
+export * as onnx from './io/onnx/index.js';
 export * as keras from './keras/index.js';
 export * as compress from './compress/index.js';
 export * as distributed from './distributed/index.js';

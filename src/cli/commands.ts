@@ -1,8 +1,10 @@
 // Every `strata` command, one line each (keep the list alphabetical; `strata --help` lists them in this order).
 export { command as compare } from './compare.js';
+export { command as convert } from './convert.js';
 export { command as dashboard } from './dashboard.js';
 export { command as distill } from './distill.js';
 export { command as eval } from './eval.js';
+export { command as export } from './export.js';
 export { command as generate } from './generate.js';
 export { command as info } from './info.js';
 export { command as launch } from './launch.js';

@@ -24,6 +24,32 @@ export function Parameter(t: Tensor, requiresGrad = true): Tensor {
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
 export type ForwardPreHook = (module: Module, inputs: unknown[]) => void;
 
+/**
+ * Keys strata wrote before its state dicts used PyTorch's names (batch norm's buffers), mapped on load
+ * so old checkpoints keep loading.
+ */
+const LEGACY_KEYS: Record<string, string> = {
+  runningMean: 'running_mean',
+  runningVar: 'running_var',
+  numBatchesTracked: 'num_batches_tracked',
+};
+
+/** Renames legacy last components (bn1.runningMean → bn1.running_mean) where the model has the new key and not the old. */
+function mapLegacyKeys(sd: Record<string, Tensor>, own: Record<string, Tensor>): Record<string, Tensor> {
+  let out: Record<string, Tensor> | null = null;
+  for (const k of Object.keys(sd)) {
+    const dot = k.lastIndexOf('.');
+    const renamed = LEGACY_KEYS[k.slice(dot + 1)];
+    if (!renamed || k in own) continue;
+    const nk = k.slice(0, dot + 1) + renamed;
+    if (!(nk in own) || nk in sd) continue;
+    out ??= { ...sd };
+    out[nk] = sd[k];
+    delete out[k];
+  }
+  return out ?? sd;
+}
+
 export interface LoadResult {
   missingKeys: string[];
   unexpectedKeys: string[];
@@ -219,6 +245,7 @@ export abstract class Module {
   loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
     const own = this.stateDict();
+    sd = mapLegacyKeys(sd, own);
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
     const problems: string[] = [];

@@ -149,7 +149,7 @@ function emptyBatchNorm(x: Tensor, w: Tensor | null, bias: Tensor | null): Tenso
 
 // ---------------------------------------------------------------- layer norm
 
-interface LayerNormAttrs { hasWeight: boolean; hasBias: boolean; normalizedShape: number[] }
+interface LayerNormAttrs { hasWeight: boolean; hasBias: boolean; normalizedShape: number[]; eps: number }
 
 const layerNormDef = defineOp<LayerNormAttrs>({
   name: 'layerNorm',
@@ -193,7 +193,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const y = wrap(b, hy, x.shape, x.dtype);
   const mean = wrap(b, hm, statShape, x.dtype), rstd = wrap(b, hr, statShape, x.dtype);
   const saved = [x, mean, rstd, ...(w ? [w] : []), ...(bi ? [bi] : [])];
-  record(layerNormDef, [x, w, bi], y, saved, { hasWeight: w !== null, hasBias: bi !== null, normalizedShape: ns });
+  record(layerNormDef, [x, w, bi], y, saved, { hasWeight: w !== null, hasBias: bi !== null, normalizedShape: ns, eps });
   releaseUnsaved(y, mean, rstd);
   return y;
 }
