@@ -24,27 +24,9 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # ---- Debian packages
-pkgs=(g++ make python3 libtorch-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
-# ---- the `strata` command on the PATH, as `npm link` would put it: a link to bin/strata.js in npm's
-# global bin folder (STRATA_NO_LINK=1 skips this; an unrelated `strata` found there is left alone)
-if [ "${STRATA_NO_LINK:-0}" != 1 ]; then
-  here="$(pwd)/bin/strata.js"
-  bindir="$(npm prefix -g 2>/dev/null || echo /usr/local)/bin"
-  current="$bindir/strata"
-  if [ -L "$current" ] && [ "$(readlink -f "$current")" = "$(readlink -f "$here")" ]; then
-    :
-  elif [ -e "$current" ] && ! { [ -L "$current" ] && readlink "$current" | grep -q 'strata.js$'; }; then
-    say "$current exists and is not strata's: not linking; run strata as 'node $here'"
-  elif [ -w "$bindir" ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
-    if [ -w "$bindir" ]; then ln -sfn "$here" "$current"; else sudo -n ln -sfn "$here" "$current"; fi
-    say "linked the strata command: $current -> $here"
-  else
-    say "cannot write $bindir: run strata as 'node $here' (or put a link to it on your PATH)"
-  fi
-fi
-
+pkgs=(g++ make python3 libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
 case "$task" in
-  test) pkgs+=(bible-kjv-text) ;;
+  test) pkgs+=(bible-kjv-text chromium python3-torch python3-torchvision python3-onnx iproute2) ;;
   bench) pkgs+=(python3-torch bible-kjv-text) ;;
   train) pkgs+=(bible-kjv-text) ;;
 esac
@@ -80,6 +62,24 @@ fi
 # ---- build: TypeScript, then the native addon (both incremental)
 npx --no-install tsc -p tsconfig.json
 node scripts/build-native.mjs --quiet --if-possible
+
+# ---- the `strata` command on the PATH, as `npm link` would put it: a link to bin/strata.js in npm's
+# global bin folder (STRATA_NO_LINK=1 skips this; an unrelated `strata` found there is left alone)
+if [ "${STRATA_NO_LINK:-0}" != 1 ]; then
+  here="$(pwd)/bin/strata.js"
+  bindir="$(npm prefix -g 2>/dev/null || echo /usr/local)/bin"
+  current="$bindir/strata"
+  if [ -L "$current" ] && [ "$(readlink -f "$current")" = "$(readlink -f "$here")" ]; then
+    :
+  elif [ -e "$current" ] && ! { [ -L "$current" ] && readlink "$current" | grep -q 'strata.js$'; }; then
+    say "$current exists and is not strata's: not linking; run strata as 'node $here'"
+  elif [ -w "$bindir" ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+    if [ -w "$bindir" ]; then ln -sfn "$here" "$current"; else sudo -n ln -sfn "$here" "$current"; fi
+    say "linked the strata command: $current -> $here"
+  else
+    say "cannot write $bindir: run strata as 'node $here' (or put a link to it on your PATH)"
+  fi
+fi
 
 case "$task" in
   test)

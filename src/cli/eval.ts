@@ -29,7 +29,9 @@ export const command = defineCommand({
     const test = ds.load(false, a.get('data-dir'));
     const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
     const progress = evalProgress();
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask), callbacks: progress.callbacks });
+    // an int8 model has no float parameters; the evaluation-only optimizer gets a placeholder
+    const params = model.parameters().length ? model.parameters() : [st.nn.Parameter(st.zeros([1]))];
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(params, { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask), callbacks: progress.callbacks });
     const r = await trainer.evaluate(loader);
     progress.done();
     if (a.get('json')) {
