@@ -63,6 +63,24 @@ fi
 npx --no-install tsc -p tsconfig.json
 node scripts/build-native.mjs --quiet --if-possible
 
+# ---- the `strata` command on the PATH, as `npm link` would put it: a link to bin/strata.js in npm's
+# global bin folder (STRATA_NO_LINK=1 skips this; an unrelated `strata` found there is left alone)
+if [ "${STRATA_NO_LINK:-0}" != 1 ]; then
+  here="$(pwd)/bin/strata.js"
+  bindir="$(npm prefix -g 2>/dev/null || echo /usr/local)/bin"
+  current="$bindir/strata"
+  if [ -L "$current" ] && [ "$(readlink -f "$current")" = "$(readlink -f "$here")" ]; then
+    :
+  elif [ -e "$current" ] && ! { [ -L "$current" ] && readlink "$current" | grep -q 'strata.js$'; }; then
+    say "$current exists and is not strata's: not linking; run strata as 'node $here'"
+  elif [ -w "$bindir" ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }; then
+    if [ -w "$bindir" ]; then ln -sfn "$here" "$current"; else sudo -n ln -sfn "$here" "$current"; fi
+    say "linked the strata command: $current -> $here"
+  else
+    say "cannot write $bindir: run strata as 'node $here' (or put a link to it on your PATH)"
+  fi
+fi
+
 case "$task" in
   test)
     export STRATA_REQUIRE_NATIVE="${STRATA_REQUIRE_NATIVE:-1}"

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import * as st from '../src/index.js';
 import { DataLoader } from '../src/data/loader.js';
 import { createModel } from '../src/models/registry.js';
-import { imageDataset, transformFor } from '../src/cli/datasets.js';
+import { imageDataset, transformFor } from '../src/data/registry.js';
 import { median, parseFlags } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -1,7 +1,7 @@
 // Multimodal fusion on Audio-Visual Fashion-MNIST: image-only, audio-only, early, late and cross-attention models
 // trained for the same short budget; prints test accuracy overall and by what the clip says, and parameters.
 // Run: npm run example multimodal [-- --train 12000 --epochs 2 --seed 0]
-import * as st from 'strata';
+import * as st from 'strata-ml';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,6 +1,6 @@
 // Seed 000 §4: the PyTorch recurrent network, in strata, then trained on a task that needs memory.
 // Run: npm run example seed-000-rnn
-import * as st from 'strata';
+import * as st from 'strata-ml';
 
 const { nn } = st;
 

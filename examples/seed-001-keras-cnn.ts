@@ -1,6 +1,6 @@
 // Seed 001 §4.1: the Keras CNN image classifier, in strata's Keras-style API, on CIFAR-10 or Fashion-MNIST.
 // Run: npm run example seed-001-keras-cnn [-- --data-dir cifar-10-batches-bin] [--epochs 10]
-import * as st from 'strata';
+import * as st from 'strata-ml';
 import { existsSync } from 'node:fs';
 
 const { keras } = st;

@@ -1,7 +1,7 @@
 // Seed 001 §4.2: the Keras GRU text model, in strata's Keras-style API, on IMDB or the KJV genre task.
 // Run: npm run example seed-001-keras-gru [-- --data-dir aclImdb] [--epochs 4] [--limit N]
 // (IMDB_DIR=… works too). Without IMDB it classifies KJV verses by the genre of their book (6 classes).
-import * as st from 'strata';
+import * as st from 'strata-ml';
 import { existsSync } from 'node:fs';
 
 const { keras } = st;

@@ -1,6 +1,6 @@
 // Seed 002 §4: the PyTorch attention module, in strata, learning where to look in a sequence.
 // Run: npm run example seed-002-attention
-import * as st from 'strata';
+import * as st from 'strata-ml';
 
 const { nn } = st;
 

@@ -1,6 +1,6 @@
 // Seed 003 §4: the PyTorch ResNet (residual blocks), in strata, trained on CIFAR-10 or Fashion-MNIST.
 // Run: npm run example seed-003-resnet [-- --data-dir cifar-10-batches-bin] [--train-images 5000] [--epochs 1]
-import * as st from 'strata';
+import * as st from 'strata-ml';
 import { existsSync } from 'node:fs';
 
 const { nn } = st;

@@ -1,4 +1,4 @@
-// strata's public API: `import * as st from 'strata'`.
+// strata's public API: `import * as st from 'strata-ml'` (the npm package strata-ml; the command is `strata`).
 export { Tensor, isTensor } from './tensor/tensor.js';
 export type { NestedArray, TensorOrScalar } from './tensor/tensor.js';
 export type { DType, TypedArray } from './tensor/dtype.js';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { assertClose, backends, flat, st } from './helpers.js';
-import { forwardFor, taskOf } from '../src/cli/datasets.js';
+import { taskOf } from '../src/data/registry.js';
+import { forwardFor } from '../src/train/forward.js';
 
 const { data, models } = st;
 

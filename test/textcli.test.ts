@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertClose, backends, flat, st } from './helpers.js';
 import type { Tensor } from '../src/index.js';
-import { CAP_UNK, decodeWithCopy, encodePairs, setCopyMap } from '../src/cli/text.js';
+import { CAP_UNK, decodeWithCopy, encodePairs, setCopyMap } from '../src/models/seq2seq-decode.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin/strata.js');

@@ -6,7 +6,8 @@ import { StrataError } from '../tensor/errors.js';
 import { DataLoader } from '../data/loader.js';
 import { Trainer } from '../train/trainer.js';
 import type { ImageTask } from '../models/basic.js';
-import { imageDataset, transformFor, forwardFor } from './datasets.js';
+import { imageDataset, transformFor } from '../data/registry.js';
+import { forwardFor } from '../train/forward.js';
 import { isTextDataset } from './text-datasets.js';
 import { UsageError } from './args.js';
 

@@ -1,13 +1,13 @@
 // `strata eval`: a trained run on its test set (images: accuracy, macro F1, confusion matrix; text: loss, BLEU…).
 import * as st from '../index.js';
-import { DataLoader } from '../data/loader.js';
-import { Trainer } from '../train/trainer.js';
 import { flags } from './args.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
-import { forwardFor, imageDataset, transformFor } from './datasets.js';
-import { formatClassReport, loadRun } from './run-folder.js';
+import { evalProgress, formatClassReport, loadRun } from './run-folder.js';
 import { isTextDataset } from './text-datasets.js';
 import { textEval } from './text.js';
+
+const { DataLoader, imageDataset, transformFor } = st.data;
+const { Trainer, forwardFor } = st.train;
 
 export const command = defineCommand({
   name: 'eval',
@@ -28,10 +28,12 @@ export const command = defineCommand({
     const ds = imageDataset(String(config.dataset));
     const test = ds.load(false, a.get('data-dir'));
     const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
+    const progress = evalProgress();
     // an int8 model has no float parameters; the evaluation-only optimizer gets a placeholder
     const params = model.parameters().length ? model.parameters() : [st.nn.Parameter(st.zeros([1]))];
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(params, { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(params, { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask), callbacks: progress.callbacks });
     const r = await trainer.evaluate(loader);
+    progress.done();
     if (a.get('json')) {
       process.stdout.write(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2) + '\n');
       return 0;

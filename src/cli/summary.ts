@@ -1,14 +1,17 @@
 // `strata summary`: a model's layer table (output shapes, parameters, multiply-adds) and totals.
-import { createModel, getModel, modelNames } from '../models/registry.js';
-import { formatSummary, summary } from '../lab/summary.js';
-import { StrataError } from '../tensor/errors.js';
 import * as st from '../index.js';
-import type { Module } from '../nn/module.js';
-import { flags, parseCommandLine, type Args } from './args.js';
+import { flags, parseCommandLine, UsageError, type Args } from './args.js';
+import { loadRun } from './run-folder.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS, specOf } from './command.js';
+
+const { StrataError } = st;
+const { createModel, getModel, modelNames } = st.models;
+const { formatSummary, summary } = st.lab;
 
 const SUMMARY_FLAGS = flags({
   model: { type: 'string', help: `model name (${modelNames().join(', ')})`, valueName: 'NAME' },
+  checkpoint: { type: 'string', help: 'a trained run folder (or its .safetensors file) instead of --model: its model at its input size', valueName: 'DIR' },
+  weights: { type: 'string', help: 'which weights in the run folder', default: 'model', choices: ['model', 'best'] },
   input: { type: 'string', help: 'input shape CxHxW', default: '1x28x28', valueName: 'CxHxW' },
   classes: { type: 'int', help: 'number of classes', min: 1, defaultText: '10 for inputs of at most 64×64 px, as MNIST/CIFAR; 1000 above, as ImageNet' },
   json: { type: 'boolean', help: 'print JSON (params, macs, layers, memory)' },
@@ -20,7 +23,7 @@ const SUMMARY_FLAGS = flags({
 export const command = defineCommand({
   name: 'summary',
   summary: "a model's layers, output shapes, parameters and multiply-adds",
-  usage: '--model NAME [--input CxHxW] [--json] [--bench]',
+  usage: '(--model NAME [--input CxHxW] | --checkpoint DIR) [--json] [--bench]',
   flags: SUMMARY_FLAGS,
   run: summaryCommand,
 });
@@ -42,17 +45,38 @@ export function defaultClasses(height: number, width: number): number {
 }
 
 function summaryCommand(a: Args<typeof SUMMARY_FLAGS>): number {
-  const name = a.need('model');
-  const entry = getModel(name);
-  if (entry.kind !== 'image') throw new StrataError('summary', `'${name}' is a ${entry.kind} model; summary takes image models (one input of shape CxHxW)`);
   applyRuntime(a.get('backend'), a.get('threads'));
-  const [c, h, w] = parseShape('summary', a.get('input'));
-  const classes = a.get('classes') ?? defaultClasses(h, w);
-  const model = createModel(name, { inChannels: c, height: h, width: w, numClasses: classes });
-  const s = summary(model, [c, h, w]);
-  const b = a.get('bench') ? benchModel(model, [c, h, w], classes, a.get('batch-size')) : null;
+  const ckpt = a.get('checkpoint');
+  if (ckpt !== undefined && a.given('model')) throw new UsageError('summary', 'give --model NAME or --checkpoint DIR, not both');
+  let name: string, model: st.nn.Module, input: number[], classes: number | null, makeInput: (() => st.Tensor) | undefined;
+  if (ckpt !== undefined) {
+    // a trained run: its model with its weights, at the input size it was trained on
+    const run = loadRun(ckpt, a.get('weights'), 'summary');
+    name = String(run.config.model);
+    model = run.model;
+    const task = run.config.task as Partial<st.models.ImageTask> & Partial<st.models.TextTask>;
+    if (task.inChannels !== undefined) {
+      input = [task.inChannels, task.height!, task.width!];
+      classes = task.numClasses ?? null;
+    } else {
+      if (name === 'seq2seq') throw new StrataError('summary', `${ckpt} is a seq2seq run: its forward takes source and target sequences, which summary does not feed; summary takes image runs and language-model or classifier runs`);
+      input = [task.contextLength!];
+      classes = task.numClasses ?? null;
+      makeInput = () => st.zeros([1, task.contextLength!], { dtype: 'int64' });
+    }
+  } else {
+    name = a.need('model');
+    const entry = getModel(name);
+    if (entry.kind !== 'image') throw new StrataError('summary', `'${name}' is a ${entry.kind} model; summary takes image models (one input of shape CxHxW), or a trained run of any model with --checkpoint`);
+    input = parseShape('summary', a.get('input'));
+    classes = a.get('classes') ?? defaultClasses(input[1], input[2]);
+    model = createModel(name, { inChannels: input[0], height: input[1], width: input[2], numClasses: classes });
+  }
+  if (a.get('bench') && makeInput) throw new UsageError('summary', '--bench measures image models (random image batches); this run is a text model');
+  const s = summary(model, input, makeInput ? { input: makeInput } : {});
+  const b = a.get('bench') ? st.lab.benchModel(model, input, classes ?? 10, a.get('batch-size')) : null;
   if (a.get('json')) {
-    process.stdout.write(JSON.stringify({ model: name, input: [c, h, w], classes, params: s.params, trainableParams: s.trainableParams, macs: s.macs, otherOps: s.otherOps, activationBytes: s.activationBytes, weightBytes: s.weightBytes, layers: s.rows, ...(b ? { bench: b } : {}) }, null, 2) + '\n');
+    process.stdout.write(JSON.stringify({ model: name, input, classes, params: s.params, trainableParams: s.trainableParams, macs: s.macs, otherOps: s.otherOps, activationBytes: s.activationBytes, weightBytes: s.weightBytes, layers: s.rows, ...(b ? { bench: b } : {}) }, null, 2) + '\n');
   } else {
     process.stdout.write(formatSummary(s, name) + '\n');
     if (b) {
@@ -66,55 +90,4 @@ function summaryCommand(a: Args<typeof SUMMARY_FLAGS>): number {
   }
   model.dispose();
   return 0;
-}
-
-export interface ModelBench {
-  backend: string;
-  threads: number;
-  batchSize: number;
-  /** Median forward time of one sample in eval mode, milliseconds. */
-  latencyMs: number;
-  /** Samples per second in eval mode without gradients at batchSize. */
-  inferencePerSecond: number;
-  /** Samples per second of training (forward, cross-entropy, backward, SGD step) at batchSize. */
-  trainPerSecond: number;
-}
-
-/** Median seconds of fn over a few runs after a warm-up, stopping after about 2 s of measuring. */
-function timeIt(fn: () => void): number {
-  fn();
-  fn();
-  const times: number[] = [];
-  const start = performance.now();
-  while (times.length < 5 || (times.length < 50 && performance.now() - start < 2000)) {
-    const t = performance.now();
-    fn();
-    times.push((performance.now() - t) / 1000);
-  }
-  times.sort((x, y) => x - y);
-  return times[times.length >> 1];
-}
-
-/** Latency and throughput of a model on the current backend (random inputs and labels). */
-export function benchModel(model: Module, input: number[], classes: number, batchSize: number): ModelBench {
-  if (!(batchSize >= 1)) throw new StrataError('summary', `--batch-size must be at least 1, got ${batchSize}`);
-  const one = st.randn([1, ...input]), many = st.randn([batchSize, ...input]), y = st.randint(0, classes, [batchSize]);
-  try {
-    model.eval();
-    const latency = st.noGrad(() => timeIt(() => st.tidy(() => { (model.forward(one) as st.Tensor).sum().item(); })));
-    const inference = st.noGrad(() => timeIt(() => st.tidy(() => { (model.forward(many) as st.Tensor).sum().item(); })));
-    model.train();
-    const opt = new st.optim.SGD(model.parameters(), { lr: 1e-4 });
-    const train = timeIt(() => st.tidy(() => {
-      opt.zeroGrad();
-      st.crossEntropy(model.forward(many) as st.Tensor, y).backward();
-      opt.step();
-    }));
-    opt.zeroGrad();
-    return { backend: st.getBackend().name, threads: st.getNumThreads(), batchSize, latencyMs: latency * 1000, inferencePerSecond: batchSize / inference, trainPerSecond: batchSize / train };
-  } finally {
-    one.dispose();
-    many.dispose();
-    y.dispose();
-  }
 }

@@ -107,7 +107,13 @@ export function classificationSplit(name: string, split: TextSplit, dataDir?: st
   if (name === 'imdb') {
     if (!dataDir) throw new StrataError('train', 'imdb needs --data-dir, the aclImdb folder (https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz, extracted)');
     checkTextSplit('train', name, split);
-    return new IMDB({ root: dataDir, split: split as 'train' | 'test' });
+    try {
+      return new IMDB({ root: dataDir, split: split as 'train' | 'test' });
+    } catch (e) {
+      // the library's option is `root`; on the command line it is --data-dir
+      if (e instanceof StrataError) throw new StrataError(e.op, e.message.slice(e.op.length + 2).replace(/\bas root\b/g, 'as --data-dir').replace(/\bpass root:/g, 'give --data-dir,'));
+      throw e;
+    }
   }
   throw new StrataError('train', `'${name}' is not a classification dataset`);
 }
@@ -137,5 +143,5 @@ export const TEXT_TRAIN_FLAGS = flags({
   attention: { type: 'string', help: 'seq2seq: bahdanau (additive, a decoder step loop) or luong (general attention after a GRU run over all steps, faster)', choices: ['bahdanau', 'luong'], defaultText: 'bahdanau; kjv-restore luong' },
   copy: { type: 'boolean', help: 'seq2seq: copy scores, attention weights added to the logits of the attended source words as written and capitalised (default off; kjv-restore on; --copy=false turns it off)' },
   'label-smoothing': { type: 'number', help: 'text: label smoothing of the cross-entropy loss of classifiers and seq2seq', min: 0, max: 1, defaultText: '0' },
-  'eval-subset': { type: 'int', help: 'text: score each epoch on N samples of the evaluation split, spread evenly (quick runs)', min: 1 },
+  'eval-subset': { type: 'int', help: 'score each epoch on N samples of the test (or validation) split, spread evenly (quick runs)', min: 1 },
 });

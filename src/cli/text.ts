@@ -1,27 +1,26 @@
 // The text side of the CLI: `strata train` jobs for language models, text classifiers and seq2seq, and
 // `strata eval` on text runs.
 import * as st from '../index.js';
-import { StrataError } from '../tensor/errors.js';
-import { DataLoader } from '../data/loader.js';
-import { Subset, type Dataset } from '../data/dataset.js';
-import type { NDArray } from '../data/ndarray.js';
-import { CharTokenizer, detokenize, WordTokenizer } from '../data/text/tokenizers.js';
-import { LanguageModelingDataset, type Seq2SeqDataset, type TokenizedDataset } from '../data/text/datasets.js';
-import { padSequences, textCollate, tokenizerFromJSON } from '../data/text/sequence.js';
-import { KJVRestoration, restoreBaseline } from '../data/text/kjv-tasks.js';
-import { bleu, exactMatch } from '../data/text/metrics.js';
-import { NUM_SPECIAL, type Tokenizer, type TokenizerJSON } from '../data/text/vocab.js';
-import { createModel } from '../models/registry.js';
-import type { TextTask } from '../models/text.js';
-import type { Seq2Seq, Seq2SeqTask } from '../models/seq2seq.js';
-import type { Batch } from '../train/trainer.js';
-import { Trainer } from '../train/trainer.js';
 import type { FlagValues } from './args.js';
-import { formatClassReport, type TrainJob } from './run-folder.js';
+import { evalProgress, formatClassReport, type TrainJob } from './run-folder.js';
 import {
   classificationSplit, lmText, seq2seqSplit, spread, TEXT_MODEL_KINDS, TEXT_TRAIN_FLAGS, textDataset,
   type TextKind, type TextRecipe, type TextSplit,
 } from './text-datasets.js';
+
+const { StrataError } = st;
+const { DataLoader, Subset } = st.data;
+const { CharTokenizer, WordTokenizer, LanguageModelingDataset, textCollate, tokenizerFromJSON, KJVRestoration, restoreBaseline, bleu, exactMatch } = st.data.text;
+const { createModel, CAP_UNK, setCopyMap, encodePairs, seq2seqCollate } = st.models;
+const { Trainer } = st.train;
+type Dataset<S> = st.data.Dataset<S>;
+type Tokenizer = st.data.text.Tokenizer;
+type TokenizerJSON = st.data.text.TokenizerJSON;
+type TextTask = st.models.TextTask;
+type Seq2Seq = st.models.Seq2Seq;
+type Seq2SeqTask = st.models.Seq2SeqTask;
+type Batch = st.train.Batch;
+type Seq2SeqBatch = st.models.Seq2SeqBatch;
 
 /** The text settings of a run (stored in config.json and checked on --resume). */
 export function textRunConfig(v: FlagValues<typeof TEXT_TRAIN_FLAGS>, given: (flag: 'copy') => boolean): Record<string, unknown> {
@@ -69,108 +68,6 @@ function subsetOf<S>(ds: Dataset<S>, n: unknown): Dataset<S> {
   return idx ? new Subset(ds, idx) : ds;
 }
 
-const int64 = (data: Int32Array, shape: number[]) => st.tensor(data, { dtype: 'int64', shape });
-
-type IdsSample = { x: NDArray<Int32Array>; y: NDArray<Int32Array> };
-type Seq2SeqBatch = Batch & { yIn: st.Tensor; sel: st.Tensor };
-
-/**
- * Seq2seq batches: x the padded sources [B, S]; yIn the decoder inputs [B, L] (<bos> and the target but
- * its last token, padded); y the next tokens at the real (non-padding) positions only, flattened [M],
- * and sel their positions in the flattened [B·L] decoder outputs, so the loss and the token accuracy
- * skip padding.
- */
-export function seq2seqCollate(samples: IdsSample[]): Seq2SeqBatch {
-  const src = padSequences(samples.map((s) => s.x));
-  const yIn = padSequences(samples.map((s) => s.y.data.subarray(0, s.y.data.length - 1)));
-  const L = yIn.ids.shape[1];
-  const y: number[] = [], sel: number[] = [];
-  samples.forEach((s, k) => {
-    for (let i = 1; i < s.y.data.length; i++) {
-      y.push(s.y.data[i]);
-      sel.push(k * L + i - 1);
-    }
-  });
-  return {
-    x: int64(src.ids.data, src.ids.shape), yIn: int64(yIn.ids.data, yIn.ids.shape),
-    y: int64(Int32Array.from(y), [y.length]), sel: int64(Int32Array.from(sel), [sel.length]),
-  };
-}
-
-const SENTENCE_END = new Set(['.', '?', '!']);
-
-/**
- * Decoded target ids → text, with each <unk> replaced by the source word it attended most (align: the
- * source position per id; sourceWords: the source's tokens), capitalised at the start of the text or
- * after . ? ! (a simple copy mechanism for words outside the target vocabulary); CAP_UNK likewise, always
- * capitalised.
- */
-export function decodeWithCopy(ids: readonly number[], align: readonly number[], sourceWords: readonly string[], target: Tokenizer): string {
-  const words: string[] = [];
-  ids.forEach((id, i) => {
-    if (id === target.padId || id === target.bosId || id === target.eosId) return;
-    let w = target.idToToken(id);
-    const cap = id !== target.unkId && id === target.tokenToId(CAP_UNK);
-    if ((id === target.unkId || cap) && sourceWords[align[i]] !== undefined) {
-      w = sourceWords[align[i]];
-      if (cap || words.length === 0 || SENTENCE_END.has(words[words.length - 1])) w = w[0].toUpperCase() + w.slice(1);
-    }
-    words.push(w);
-  });
-  return detokenize(words);
-}
-
-/**
- * The target word of a capitalised word outside the target vocabulary. Seq2seq runs with copy add it to
- * the target vocabulary; decodeWithCopy replaces it with the attended source word, capitalised.
- */
-export const CAP_UNK = '<Unk>';
-
-/**
- * Seq2seq pairs encoded for training and scoring: as Seq2SeqDataset.encode, and where the target
- * vocabulary has CAP_UNK, every <unk> standing for a capitalised word becomes CAP_UNK.
- */
-export function encodePairs(ds: Seq2SeqDataset, source: Tokenizer, target: Tokenizer, lengths: { maxSourceLength?: number; maxTargetLength?: number }): TokenizedDataset<NDArray<Int32Array>> {
-  const enc = ds.encode(source, target, lengths);
-  const capUnk = target.tokenToId(CAP_UNK);
-  if (capUnk === target.unkId) return enc;
-  enc.targets.forEach((y: number | Int32Array, i: number) => {
-    const words = target.tokenize(ds.targets[i]);
-    // y = [<bos>, ids of words…, <eos>]
-    for (let k = 0; k < words.length && k + 1 < (y as Int32Array).length; k++) {
-      if ((y as Int32Array)[k + 1] === target.unkId && /^\p{Lu}/u.test(words[k])) (y as Int32Array)[k + 1] = capUnk;
-    }
-  });
-  return enc;
-}
-
-/** The copy map of a seq2seq model: each source word's target ids as written and capitalised (<unk>, or for the capitalised word CAP_UNK where the target vocabulary has it, where absent). */
-export function setCopyMap(model: Seq2Seq, source: Tokenizer, target: Tokenizer): void {
-  const asWritten: number[] = [], capitalised: number[] = [];
-  const capUnk = target.tokenToId(CAP_UNK);
-  for (let i = 0; i < source.vocabSize; i++) {
-    const w = i >= NUM_SPECIAL ? source.idToToken(i) : null;
-    asWritten.push(w ? target.tokenToId(w) : target.unkId);
-    const cap = w ? target.tokenToId(w[0].toUpperCase() + w.slice(1)) : target.unkId;
-    // a source word outside either vocabulary may still be copied capitalised
-    capitalised.push((w || i === source.unkId) && cap === target.unkId ? capUnk : cap);
-  }
-  model.setCopyMap(asWritten, capitalised);
-}
-
-/** Greedy decoding of sources in batches: the decoded target texts (<unk> copied from sourceWords, see decodeWithCopy). */
-function decodeAll(model: Seq2Seq, sources: readonly Int32Array[], sourceWords: readonly (readonly string[])[], target: Tokenizer, batchSize = 128): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < sources.length; i += batchSize) {
-    const p = padSequences(sources.slice(i, i + batchSize));
-    const src = int64(p.ids.data, p.ids.shape);
-    const r = model.greedyAligned(src);
-    r.ids.forEach((ids, k) => out.push(decodeWithCopy(ids, r.align[k], sourceWords[i + k], target)));
-    src.dispose();
-  }
-  return out;
-}
-
 interface Seq2SeqScore {
   bleu: number;
   exactMatch: number;
@@ -179,7 +76,7 @@ interface Seq2SeqScore {
 }
 
 function scoreSeq2Seq(model: Seq2Seq, sources: readonly Int32Array[], rawSources: readonly string[], references: readonly string[], source: Tokenizer, target: Tokenizer): Seq2SeqScore & { candidates: string[] } {
-  const candidates = decodeAll(model, sources, rawSources.map((s) => source.tokenize(s)), target);
+  const candidates = st.models.greedyDecode(model, sources, rawSources.map((s) => source.tokenize(s)), target);
   const base = rawSources.map(restoreBaseline);
   return {
     candidates, bleu: bleu(candidates, references).bleu, exactMatch: exactMatch(candidates, references),
@@ -216,7 +113,7 @@ export async function textJob(dataDir: string | undefined, config: Record<string
     const V = tok.vocabSize;
     return {
       task, model, validationName: evalPrefix, numClasses: V,
-      trainLoader: new DataLoader(subsetOf(train, config.subset), { batchSize, shuffle: true, generator: loaderGen }) as DataLoader<unknown, Batch>,
+      trainLoader: new DataLoader(subsetOf(train, config.subset), { batchSize, shuffle: true, generator: loaderGen }) as st.data.DataLoader<unknown, Batch>,
       validation: new DataLoader(subsetOf(val, config.evalSubset), { batchSize: 64 }),
       forward: lmForward(model, V), lossFn: lmLoss,
       extraConfig: { modelConfig, tokenizer: tok.toJSON() },
@@ -242,7 +139,7 @@ export async function textJob(dataDir: string | undefined, config: Record<string
     const collate = textCollate({ maxLength: ctx });
     return {
       task, model, validationName: evalPrefix, numClasses: train.classes.length,
-      trainLoader: new DataLoader(subsetOf(train.encode(tok, { maxLength: ctx }), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
+      trainLoader: new DataLoader(subsetOf(train.encode(tok, { maxLength: ctx }), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as st.data.DataLoader<unknown, Batch>,
       validation: new DataLoader(subsetOf(test.encode(tok, { maxLength: ctx }), config.evalSubset), { batchSize: 256, collate }),
       lossFn: smoothedLoss(config),
       extraConfig: { modelConfig, tokenizer: tok.toJSON(), classes: train.classes },
@@ -267,7 +164,7 @@ export async function textJob(dataDir: string | undefined, config: Record<string
   const collate = seq2seqCollate as (s: unknown[]) => Batch;
   return {
     task, model, validationName: evalPrefix, numClasses: toks.target.vocabSize,
-    trainLoader: new DataLoader(subsetOf(encodePairs(train, toks.source, toks.target, lengths), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as DataLoader<unknown, Batch>,
+    trainLoader: new DataLoader(subsetOf(encodePairs(train, toks.source, toks.target, lengths), config.subset), { batchSize, shuffle: true, generator: loaderGen, collate }) as st.data.DataLoader<unknown, Batch>,
     validation: new DataLoader(evalSet, { batchSize: 256, collate }),
     forward: (x, b) => model.logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
     lossFn: smoothedLoss(config),
@@ -305,10 +202,12 @@ export async function textEval(opts: { split?: TextSplit; dataDir?: string; json
   const tok = runTokenizer(config);
   const json = Boolean(opts.json);
   const say = (lines: string[]) => process.stdout.write(lines.join('\n') + '\n');
+  const progress = evalProgress();
   if (kind === 'lm') {
     const ds = new LanguageModelingDataset(tok.encode(lmText(name, split, dataDir)), ctx);
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: lmForward(model, tok.vocabSize), lossFn: lmLoss, numClasses: tok.vocabSize });
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: lmForward(model, tok.vocabSize), lossFn: lmLoss, numClasses: tok.vocabSize, callbacks: progress.callbacks });
     const r = await trainer.evaluate(new DataLoader(ds, { batchSize: 64 }));
+    progress.done();
     const bpc = r.loss / Math.LN2;
     if (json) say([JSON.stringify({ split, windows: ds.length, context: ctx, loss: r.loss, bpc, accuracy: r.accuracy }, null, 2)]);
     else say([`${modelName} on ${name} ${split} split (${ds.length} windows of ${ctx} characters)`, `loss: ${r.loss.toFixed(4)} nats/char   ${bpc.toFixed(4)} bits/char   next-char accuracy: ${(100 * r.accuracy).toFixed(2)}%`]);
@@ -316,8 +215,9 @@ export async function textEval(opts: { split?: TextSplit; dataDir?: string; json
   }
   if (kind === 'classification') {
     const ds = classificationSplit(name, split, dataDir);
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: ds.classes.length });
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: ds.classes.length, callbacks: progress.callbacks });
     const r = await trainer.evaluate(new DataLoader(ds.encode(tok, { maxLength: ctx }), { batchSize: 256, collate: textCollate({ maxLength: ctx }) }));
+    progress.done();
     if (json) say([JSON.stringify({ split, accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2)]);
     else say([`${modelName} on ${name} ${split} split (${ds.length} texts)`, ...formatClassReport(r, ds.classes)]);
     return 0;
@@ -327,9 +227,10 @@ export async function textEval(opts: { split?: TextSplit; dataDir?: string; json
   const enc = encodePairs(ds, tok, target, { maxSourceLength: ctx, maxTargetLength: task.targetLength });
   const trainer = new Trainer({
     model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), numClasses: target.vocabSize,
-    forward: (x, b) => (model as Seq2Seq).logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel),
+    forward: (x, b) => (model as Seq2Seq).logitsAt(x, (b as Seq2SeqBatch).yIn, (b as Seq2SeqBatch).sel), callbacks: progress.callbacks,
   });
   const r = await trainer.evaluate(new DataLoader(enc, { batchSize: 256, collate: seq2seqCollate as (s: unknown[]) => Batch }));
+  progress.done();
   const s = scoreSeq2Seq(model as Seq2Seq, enc.ids, ds.sources, ds.targets, tok, target);
   if (json) {
     say([JSON.stringify({ split, pairs: ds.length, loss: r.loss, token_accuracy: r.accuracy, bleu: s.bleu, exact_match: s.exactMatch, baseline_bleu: s.baselineBleu, baseline_exact_match: s.baselineExactMatch }, null, 2)]);

@@ -1,24 +1,27 @@
 // `strata train`: train a model on an image or text dataset into a run folder (resumable).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as st from '../index.js';
-import { StrataError } from '../tensor/errors.js';
-import { writeFileAtomic as atomicWriteFile } from '../io/atomic.js';
-import { DataLoader } from '../data/loader.js';
-import { Subset, type Dataset, type ImageSample } from '../data/dataset.js';
-import { TensorDataset } from '../data/tensor-dataset.js';
-import type { Transform } from '../data/transforms.js';
-import { createModel, getModel, modelNames } from '../models/registry.js';
-import { Trainer, type Batch, type EpochLog } from '../train/trainer.js';
-import { ProgressLogger, TimeLimit, EarlyStopping } from '../train/callbacks.js';
-import { readTrainConfig, restoreTrainState, saveModel, saveTrainState } from '../train/checkpoint.js';
-import type { GroupBase, Optimizer } from '../optim/optimizer.js';
 import { flags, UsageError, type Args } from './args.js';
 import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
-import { IMAGE_DATASETS, forwardFor, imageDataset, taskOf, transformFor } from './datasets.js';
-import { isTextDataset, TEXT_DATASET_NAMES, TEXT_TRAIN_FLAGS } from './text-datasets.js';
+import { isTextDataset, spread, TEXT_DATASET_NAMES, TEXT_TRAIN_FLAGS } from './text-datasets.js';
 import { textJob, textRunConfig } from './text.js';
-import type { TrainJob } from './run-folder.js';
+import { prepareRunFolder, removeStaleTemporaries, type TrainJob } from './run-folder.js';
+
+const { StrataError } = st;
+const { writeFileAtomic: atomicWriteFile } = st.io;
+const { DataLoader, Subset, TensorDataset, IMAGE_DATASETS, imageDataset, taskOf, transformFor } = st.data;
+const { createModel, getModel, modelNames } = st.models;
+const { Trainer, TrainingDiverged, ProgressLogger, TimeLimit, EarlyStopping, forwardFor } = st.train;
+const { readTrainConfig, readTrainProgress, restoreTrainState, saveModel, saveTrainState } = st.train;
+type Dataset<S> = st.data.Dataset<S>;
+type ImageSample = st.data.ImageSample;
+type Transform = st.data.Transform;
+type Trainer = st.train.Trainer;
+type Batch = st.train.Batch;
+type EpochLog = st.train.EpochLog;
+type Optimizer<G extends st.optim.GroupBase> = st.optim.Optimizer<G>;
+type GroupBase = st.optim.GroupBase;
 
 const TRAIN_FLAGS = flags({
   model: { type: 'string', help: `model (${modelNames().join(', ')})`, default: 'cnn', valueName: 'NAME', check: (v: string) => (modelNames().includes(v) ? null : `unknown model '${v}'; available: ${modelNames().join(', ')}`) },
@@ -65,7 +68,7 @@ function runConfig(a: TrainArgs): Record<string, unknown> {
     model: a.get('model'), dataset: a.get('dataset'), epochs: a.get('epochs'), batchSize: a.get('batch-size'),
     lr: a.get('lr') ?? null, optimizer: a.get('optimizer'), momentum: a.get('momentum'), weightDecay: a.get('weight-decay'),
     scheduler: a.get('scheduler'), clipGrad: a.get('clip-grad') ?? null, augment: a.get('augment'), seed: a.get('seed'),
-    subset: a.get('subset') ?? null,
+    subset: a.get('subset') ?? null, evalSubset: a.get('eval-subset') ?? null, minutes: a.get('minutes') ?? null,
   };
 }
 
@@ -76,7 +79,9 @@ function imageJob(a: TrainArgs, config: Record<string, unknown>): TrainJob {
   const fullTrain = dsEntry.load(true, dataDir);
   const subset = (config.subset as number | null) ?? null;
   const trainSet = subset ? new Subset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain;
-  const testSet = dsEntry.load(false, dataDir);
+  const fullTest = dsEntry.load(false, dataDir);
+  const evalIdx = spread(config.evalSubset as number | null, fullTest.length);
+  const testSet = evalIdx ? new Subset(fullTest, evalIdx) : fullTest;
   const task = taskOf(fullTrain);
   st.manualSeed(Number(config.seed));
   const model = createModel(String(config.model), task);
@@ -105,7 +110,7 @@ const IN_MEMORY_MAX_BYTES = 2 ** 30;
  * is one index-select (as the PyTorch peer's pre-normalised tensors); null when the tensors (float32
  * images and int64 labels) would take over 1 GiB (then the loader transforms each sample every epoch).
  */
-function inMemory(ds: Dataset<ImageSample>, transform: Transform): TensorDataset | null {
+function inMemory(ds: Dataset<ImageSample>, transform: Transform): st.data.TensorDataset | null {
   if (TensorDataset.bytesFor(ds, transform) > IN_MEMORY_MAX_BYTES) return null;
   return TensorDataset.from(ds, { transform, maxBytes: IN_MEMORY_MAX_BYTES });
 }
@@ -127,10 +132,26 @@ async function train(a: TrainArgs): Promise<number> {
   if (a.get('resume')) {
     if (!existsSync(statePath)) throw new StrataError('train', `--resume: ${statePath} does not exist (nothing to resume); run without --resume to start`);
     const saved = readTrainConfig(statePath);
+    // a damaged state is refused before any data is read
+    const done = readTrainProgress(statePath).epoch;
+    if (a.given('epochs') && a.get('epochs') < done) throw new UsageError('train', `--epochs ${a.get('epochs')} is fewer than the ${done} epochs ${out} has done; give more to extend the run`);
     const flagOf = (k: string) => k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()) as keyof typeof TRAIN_FLAGS & string;
-    const diffs = Object.keys(saved).filter((k) => k !== 'epochs' && JSON.stringify(saved[k]) !== JSON.stringify(config[k]) && Object.hasOwn(TRAIN_FLAGS, flagOf(k)) && a.given(flagOf(k)));
+    const plan = ['epochs', 'minutes'];
+    const diffs = Object.keys(saved).filter((k) => !plan.includes(k) && JSON.stringify(saved[k]) !== JSON.stringify(config[k]) && Object.hasOwn(TRAIN_FLAGS, flagOf(k)) && a.given(flagOf(k)));
     if (diffs.length) throw new StrataError('train', `--resume: these settings differ from the saved run: ${diffs.map((k) => `${k} (saved ${JSON.stringify(saved[k])})`).join(', ')}; drop them to continue the run as it was`);
-    config = { ...saved, epochs: a.get('epochs') };
+    // the run continues its own plan (epochs, time budget); --epochs or --minutes on resume extend it
+    config = {
+      ...saved,
+      epochs: a.given('epochs') ? a.get('epochs') : saved.epochs ?? a.get('epochs'),
+      minutes: a.given('minutes') ? a.get('minutes') : saved.minutes ?? null,
+    };
+    if (config.minutes != null && Number(config.minutesUsed ?? 0) >= Number(config.minutes)) {
+      throw new UsageError('train', `--resume: the run has used its ${config.minutes}-minute budget; give a larger --minutes to extend it`);
+    }
+    if (done >= Number(config.epochs)) {
+      process.stderr.write(`${out} has done all ${done} epochs of its plan; nothing to resume (give --epochs N to extend it)\n`);
+      return 0;
+    }
   }
   const modelName = String(config.model);
   const entry = getModel(modelName);
@@ -141,6 +162,10 @@ async function train(a: TrainArgs): Promise<number> {
   if (entry.kind === 'text' && !textData) {
     throw new UsageError('train', `'${modelName}' is a text model; train it on a text dataset (${TEXT_DATASET_NAMES.join(', ')}), not '${config.dataset}'`);
   }
+  // the run folder is checked before any data is read
+  prepareRunFolder('train', out);
+  const stale = removeStaleTemporaries(out);
+  if (stale.length && !a.get('quiet')) process.stderr.write(`removed ${stale.length} temporary file(s) a killed run left in ${out}\n`);
   const job = textData ? await textJob(a.get('data-dir'), config) : imageJob(a, config);
   return runJob(a, out, config, job);
 }
@@ -151,7 +176,9 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
   const { model, trainLoader } = job;
   const optimizer = makeOptimizer(String(config.optimizer), model.parameters(), (config.lr as number | null) ?? undefined, config, config.scheduler === 'onecycle');
   const epochs = Number(config.epochs);
-  const minutes = a.get('minutes');
+  const minutes = (config.minutes as number | null | undefined) ?? undefined;
+  // minutes of the time budget spent by earlier sessions of this run (before a --resume)
+  const usedBefore = Number(config.minutesUsed ?? 0);
   // NOTE: with a time limit the schedule runs over the time budget, not over `epochs`: its position
   // is the elapsed fraction of the budget, in TIME_STEPS virtual steps.
   const TIME_STEPS = 100000;
@@ -169,14 +196,15 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
   const callbacks: st.train.Callback[] = [];
   // the job's own metrics join the epoch log before it is printed and saved
   if (job.annotate) callbacks.push({ onEpochEnd: (_t: Trainer, log: EpochLog) => job.annotate!(log) });
-  if (!quiet) callbacks.push(new ProgressLogger(process.stderr, { epochs }));
+  if (!quiet) callbacks.push(new ProgressLogger(process.stderr, { epochs: minutes === undefined ? epochs : undefined }));
   let timedScheduler: st.optim.LRScheduler | null = null;
+  const start = performance.now();
+  const minutesUsed = () => usedBefore + (performance.now() - start) / 60000;
   if (minutes !== undefined) {
-    callbacks.push(new TimeLimit(minutes));
+    callbacks.push(new TimeLimit(minutes - usedBefore));
     if (scheduler instanceof st.optim.LRScheduler && interval === 'step') {
       timedScheduler = scheduler;
-      const start = performance.now();
-      callbacks.push({ onBatchEnd: () => timedScheduler!.stepTo(Math.min(TIME_STEPS - 1, Math.floor(((performance.now() - start) / 60000 / minutes) * TIME_STEPS))) });
+      callbacks.push({ onBatchEnd: () => timedScheduler!.stepTo(Math.min(TIME_STEPS - 1, Math.floor((minutesUsed() / minutes) * TIME_STEPS))) });
     }
   }
   const early = a.get('early-stop');
@@ -186,7 +214,6 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
     model, optimizer, scheduler: timedScheduler ? null : scheduler, schedulerInterval: interval, callbacks, validationName: job.validationName,
     clipGradNorm: (config.clipGrad as number | null) ?? null, numClasses: job.numClasses, forward: job.forward, lossFn: job.lossFn,
   });
-  mkdirSync(out, { recursive: true });
   const metricsPath = join(out, 'metrics.jsonl');
   if (a.get('resume')) {
     const p = restoreTrainState(statePath, { model, optimizer, scheduler, loader: trainLoader, config });
@@ -195,11 +222,13 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
     trainer.history.push(...p.history);
     // metrics.jsonl is rewritten from the saved history: a line written after the last saved state is dropped
     atomicWriteFile(metricsPath, p.history.map((h) => JSON.stringify(h) + '\n').join(''));
-    if (!quiet) process.stderr.write(`resuming ${out} after epoch ${p.epoch}\n`);
+    const at = trainLoader.state();
+    if (!quiet) process.stderr.write(at.batch > 0 ? `resuming ${out} in epoch ${p.epoch + 1} at batch ${at.batch}\n` : `resuming ${out} after epoch ${p.epoch}\n`);
   } else {
     atomicWriteFile(metricsPath, '');
   }
-  const fullConfig = { ...config, task: job.task, ...job.extraConfig, backend: st.getBackend().name, threads: st.getNumThreads(), strata: st.VERSION };
+  const runSettings = Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'minutesUsed'));
+  const fullConfig = { ...runSettings, task: job.task, ...job.extraConfig, backend: st.getBackend().name, threads: st.getNumThreads(), strata: st.VERSION };
   atomicWriteFile(join(out, 'config.json'), JSON.stringify(fullConfig, null, 2) + '\n');
   callbacks.push(st.lab.recordRun({ kind: 'train', config: fullConfig, runDir: out, store: a.get('store'), device: `${fullConfig.backend} cpu, ${fullConfig.threads} threads` }));
 
@@ -207,12 +236,28 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
   const score = (log: EpochLog) => sign * (log[job.best.key] ?? -sign * Infinity);
   let best = -Infinity;
   for (const h of trainer.history) best = Math.max(best, score(h));
+  const save = (t: Trainer, progress: { epoch: number; history: EpochLog[] }) => {
+    config.minutesUsed = minutesUsed();
+    saveTrainState(statePath, { model, optimizer, scheduler, loader: trainLoader, config }, { ...progress, globalStep: t.globalStep });
+  };
+  // an epoch cut short by --minutes: the loader's position at the cut, so a resume goes on from there
+  let cutState: ReturnType<typeof trainLoader.state> | null = null;
   callbacks.push({
+    onBatchEnd: (t: Trainer) => {
+      if (t.stopTraining === 'now') cutState = trainLoader.state();
+    },
     onEpochEnd: (t: Trainer, log: EpochLog) => {
+      // NOTE: a diverged epoch (a NaN or infinite loss) saves nothing: the last good checkpoint stays the resume point
+      const bad = Object.entries(log).filter(([, v]) => typeof v === 'number' && !Number.isFinite(v)).map(([k, v]) => `${k} ${v}`);
+      if (bad.length) throw new TrainingDiverged(`epoch ${log.epoch} diverged (${bad.join(', ')}); lower --lr (now ${config.lr ?? 'the default'}) or set --clip-grad`);
       const history = [...t.history, log];
-      // the state first (the file a resume reads), then the metrics line, then the user-facing weights;
-      // an epoch cut short by --minutes is logged and its weights saved, but it is not a resume point
-      if (!t.partialEpoch) saveTrainState(statePath, { model, optimizer, scheduler, loader: trainLoader, config }, { epoch: log.epoch, globalStep: t.globalStep, history });
+      // the state first (the file a resume reads), then the metrics line, then the user-facing weights
+      const cut = t.partialEpoch && cutState !== null && (log.partial ?? 0) < trainLoader.length;
+      if (cut) {
+        // the weights after the cut, with the loader inside epoch N: a resume finishes epoch N
+        trainLoader.loadState(cutState!);
+        save(t, { epoch: log.epoch - 1, history: t.history });
+      } else save(t, { epoch: log.epoch, history });
       atomicWriteFile(metricsPath, history.map((h) => JSON.stringify(h) + '\n').join(''));
       saveModel(join(out, 'model.safetensors'), model, { config: fullConfig, epoch: log.epoch, metrics: log });
       if (score(log) > best) {
@@ -222,8 +267,15 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
     },
   } satisfies st.train.Callback);
 
-  await trainer.fit(trainLoader, { epochs, validation: job.validation });
-  await trainLoader.close();
+  try {
+    await trainer.fit(trainLoader, { epochs, validation: job.validation });
+  } catch (e) {
+    if (!(e instanceof TrainingDiverged)) throw e;
+    const kept = trainer.history.length ? `${statePath} still holds epoch ${trainer.history[trainer.history.length - 1].epoch}, the last good one` : 'no epoch had completed, so there is nothing to resume';
+    throw new TrainingDiverged(`${e.message.replace(/^train: /, '')}; stopped before saving: ${kept}`);
+  } finally {
+    await trainLoader.close();
+  }
   const last = trainer.history[trainer.history.length - 1];
   if (!last) throw new StrataError('train', 'no epoch completed');
   process.stdout.write(`${job.result(last)}\nrun folder: ${out}\n`);

@@ -29,3 +29,5 @@ export type { Audio, SpectrogramOptions, LogMelOptions } from './audio.js';
 export type { PngImage, EncodePngOptions } from './png.js';
 export { readPng, writePng, decodePng, encodePng, imageToArray, crc32 } from './png.js';
 export * as text from './text/index.js';
+export { IMAGE_DATASETS, imageDataset, taskOf, transformFor } from './registry.js';
+export type { ImageDatasetEntry, ClassificationDataset, ImageTaskShape } from './registry.js';

@@ -1,5 +1,5 @@
 // Model serialization: safetensors (Hugging Face) and PyTorch's torch.save zip format.
-// `import { io } from 'strata'`: io.saveSafetensors, io.loadSafetensors, io.loadTorch, io.saveTorch, …
+// `import { io } from 'strata-ml'`: io.saveSafetensors, io.loadSafetensors, io.loadTorch, io.saveTorch, …
 export {
   saveSafetensors, saveSafetensorsBuffer, loadSafetensors, loadSafetensorsBuffer,
   readSafetensorsHeader, readSafetensorsHeaderBuffer,

@@ -14,6 +14,7 @@ import type { GroupBase, Optimizer } from '../optim/optimizer.js';
 import { Trainer, type Batch, type EpochLog } from '../train/trainer.js';
 import { ProgressLogger } from '../train/callbacks.js';
 import { Layer } from './layers.js';
+import { formatSummary, summary as labSummary } from '../lab/summary.js';
 
 export type LossName = 'categorical_crossentropy' | 'sparse_categorical_crossentropy' | 'binary_crossentropy' | 'mse' | 'mae';
 
@@ -91,6 +92,20 @@ export class Sequential extends Module {
       this.forward(F.zeros([1, ...shape]));
     }));
     return this;
+  }
+
+  /**
+   * Keras' model.summary(): the layer table (output shapes, parameters, multiply-adds) and totals, printed
+   * and returned. Needs the input shape (the first layer's inputShape, or given here).
+   * @example
+   * model.summary(); // Dense [64] 50,240 … parameters: 50,890
+   */
+  summary(opts: { inputShape?: number[]; print?: (text: string) => void } = {}): string {
+    const shape = opts.inputShape ?? (this.layers[0] as Layer | undefined)?.inputShape;
+    if (!shape) throw new StrataError('summary', 'give the first layer an inputShape (or summary({ inputShape: […] }))');
+    const text = formatSummary(labSummary(this, shape), 'Sequential');
+    (opts.print ?? ((t: string) => process.stdout.write(t + '\n')))(text);
+    return text;
   }
 
   compile(opts: CompileOptions): void {

@@ -11,3 +11,5 @@ export type { CompareOptions, CompareResults, RunResult, ModelRow, ModelCosts, C
 export { writeReport, renderSvg, paretoSpec, curvesSpec, reportMarkdown, resultsCsv } from './report.js';
 export { startDashboard } from './dashboard.js';
 export type { Dashboard, DashboardOptions } from './dashboard.js';
+export { benchModel } from './bench.js';
+export type { ModelBench } from './bench.js';

@@ -34,3 +34,5 @@ export { Seq2Seq } from './seq2seq.js';
 export type { Seq2SeqTask, Seq2SeqConfig, Encoded } from './seq2seq.js';
 export { registerModel, getModel, createModel, modelNames } from './registry.js';
 export type { ModelEntry, ImageModelEntry, TextModelEntry } from './registry.js';
+export { seq2seqCollate, decodeWithCopy, encodePairs, setCopyMap, greedyDecode, CAP_UNK } from './seq2seq-decode.js';
+export type { IdsSample, Seq2SeqBatch } from './seq2seq-decode.js';

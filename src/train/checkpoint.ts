@@ -82,15 +82,57 @@ export function saveTrainState(path: string, s: TrainState, p: SavedProgress): v
 
 /** The config stored in a training-state file (to rebuild the model before restoring). */
 export function readTrainConfig(path: string): Record<string, unknown> {
-  const { metadata } = loadSafetensors(path);
+  const { metadata } = loadSafetensors(path, { names: [] });
   if (metadata.format !== STATE_FORMAT) throw new StrataError('resume', `${path} is not a strata training state (format '${metadata.format ?? 'none'}')`);
-  return JSON.parse(metadata.config) as Record<string, unknown>;
+  const config = stateMeta(path, metadata, 'config');
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw damaged(path, 'config', 'is not a JSON object');
+  return config as Record<string, unknown>;
+}
+
+const damaged = (path: string, key: string, what: string) =>
+  new StrataError('resume', `${path} is damaged: its '${key}' metadata ${what}; start the run again without --resume (or restore the file)`);
+
+/** One JSON metadata entry of a training state; a StrataError naming the file and the entry when absent or not JSON. */
+function stateMeta(path: string, metadata: Record<string, string>, key: string): unknown {
+  const raw = metadata[key];
+  if (raw === undefined) throw damaged(path, key, 'is missing');
+  try {
+    return JSON.parse(raw);
+  } catch {
+    throw damaged(path, key, `is not valid JSON (${JSON.stringify(raw.slice(0, 40))})`);
+  }
+}
+
+/** A whole number ≥ 0 from a metadata entry, or a StrataError naming the file. */
+function countMeta(path: string, metadata: Record<string, string>, key: string): number {
+  const v = Number(metadata[key]);
+  if (metadata[key] === undefined || metadata[key].trim() === '' || !Number.isInteger(v) || v < 0) throw damaged(path, key, `is ${JSON.stringify(metadata[key] ?? null)}, not a whole number`);
+  return v;
+}
+
+/** The progress and optimizer, scheduler, loader and generator states of a training state, every entry checked (a StrataError naming the file and the entry otherwise). */
+export function readTrainProgress(path: string, loaded?: { metadata: Record<string, string> }): SavedProgress & { optimizer: { paramGroups: OptimizerState['paramGroups']; scalars: Record<number, Record<string, number>> }; scheduler: SchedulerState | null; loader: LoaderState | null; rng: number[] } {
+  // only the header is read (names: []) unless the caller has loaded the file
+  const { metadata } = loaded ?? loadSafetensors(path, { names: [] });
+  if (metadata.format !== STATE_FORMAT) throw new StrataError('resume', `${path} is not a strata training state (format '${metadata.format ?? 'none'}')`);
+  const epoch = countMeta(path, metadata, 'epoch'), globalStep = countMeta(path, metadata, 'global_step');
+  const history = stateMeta(path, metadata, 'history');
+  if (!Array.isArray(history) || history.some((h) => h === null || typeof h !== 'object')) throw damaged(path, 'history', 'is not a list of epoch logs');
+  const o = stateMeta(path, metadata, 'optimizer') as { paramGroups: OptimizerState['paramGroups']; scalars: Record<number, Record<string, number>> } | null;
+  if (!o || typeof o !== 'object' || !Array.isArray(o.paramGroups) || typeof o.scalars !== 'object' || o.scalars === null) throw damaged(path, 'optimizer', 'is not an optimizer state ({paramGroups, scalars})');
+  const scheduler = stateMeta(path, metadata, 'scheduler') as SchedulerState | null;
+  const loader = stateMeta(path, metadata, 'loader') as LoaderState | null;
+  const rng = stateMeta(path, metadata, 'rng');
+  if (!Array.isArray(rng)) throw damaged(path, 'rng', 'is not a generator state');
+  return { epoch, globalStep, history: history as EpochLog[], optimizer: o, scheduler, loader, rng: rng as number[] };
 }
 
 /** Restores a training state into freshly built objects; returns the progress to continue from. */
 export function restoreTrainState(path: string, s: TrainState): SavedProgress {
-  const { tensors, metadata } = loadSafetensors(path);
-  if (metadata.format !== STATE_FORMAT) throw new StrataError('resume', `${path} is not a strata training state (format '${metadata.format ?? 'none'}')`);
+  const loaded = loadSafetensors(path);
+  const { tensors } = loaded;
+  // every entry is read and checked before anything is restored
+  const { epoch, globalStep, history, optimizer: o, scheduler: sched, loader, rng } = readTrainProgress(path, loaded);
   const model: Record<string, Tensor> = {};
   const optTensors: Record<number, Record<string, StateValue>> = {};
   for (const [k, t] of Object.entries(tensors)) {
@@ -100,15 +142,20 @@ export function restoreTrainState(path: string, s: TrainState): SavedProgress {
       (optTensors[Number(i)] ??= {})[name.join('.')] = t;
     }
   }
-  s.model.loadStateDict(model);
-  const o = JSON.parse(metadata.optimizer) as { paramGroups: OptimizerState['paramGroups']; scalars: Record<number, Record<string, number>> };
+  const named = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof StrataError) throw new StrataError('resume', `${path}: ${what}: ${e.message}`);
+      throw e;
+    }
+  };
+  named('the model weights do not fit', () => s.model.loadStateDict(model));
   for (const [i, sc] of Object.entries(o.scalars)) Object.assign((optTensors[Number(i)] ??= {}), sc);
-  s.optimizer.loadStateDict({ paramGroups: o.paramGroups, state: optTensors });
-  const sched = JSON.parse(metadata.scheduler) as SchedulerState | null;
-  if (sched && s.scheduler) s.scheduler.loadStateDict(sched);
-  const loader = JSON.parse(metadata.loader) as LoaderState | null;
-  if (loader && s.loader) s.loader.loadState(loader);
-  defaultGenerator.setState(JSON.parse(metadata.rng) as number[]);
+  named('the optimizer state does not fit', () => s.optimizer.loadStateDict({ paramGroups: o.paramGroups, state: optTensors }));
+  if (sched && s.scheduler) named('the scheduler state does not fit', () => s.scheduler!.loadStateDict(sched));
+  if (loader && s.loader) named('the data-loader state does not fit', () => s.loader!.loadState(loader));
+  defaultGenerator.setState(rng);
   for (const t of Object.values(tensors)) t.dispose();
-  return { epoch: Number(metadata.epoch), globalStep: Number(metadata.global_step), history: JSON.parse(metadata.history) as EpochLog[] };
+  return { epoch, globalStep, history };
 }

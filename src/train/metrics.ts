@@ -96,7 +96,7 @@ export class ConfusionMatrix {
   /** A printable table with class names. */
   format(names?: readonly string[]): string {
     const C = this.numClasses;
-    const labels = Array.from({ length: C }, (_, i) => (names?.[i] ?? String(i)).slice(0, 10));
+    const labels = Array.from({ length: C }, (_, i) => (names?.[i] ?? String(i)).slice(0, 24));
     const w = Math.max(6, ...this.counts.flat().map((v) => String(v).length + 1));
     const lw = Math.max(...labels.map((l) => l.length)) + 1;
     const head = ' '.repeat(lw) + Array.from({ length: C }, (_, i) => String(i).padStart(w)).join('');

@@ -46,12 +46,28 @@ export interface StepInfo {
   samples: number;
   /** Seconds since the epoch began. */
   elapsed: number;
+  /** Running accuracy over the epoch's batches so far. */
+  accuracy?: number;
+}
+
+/** Progress of an evaluation pass (Trainer.evaluate). */
+export interface EvalStepInfo {
+  /** Batch index (0-based). */
+  batch: number;
+  /** Batches in the pass, when the source knows. */
+  batches?: number;
+  /** Samples scored so far. */
+  samples: number;
+  /** Seconds since the pass began. */
+  elapsed: number;
 }
 
 export interface Callback {
   onTrainBegin?(t: Trainer): void | Promise<void>;
   onEpochBegin?(t: Trainer, epoch: number): void | Promise<void>;
   onBatchEnd?(t: Trainer, step: StepInfo): void | Promise<void>;
+  /** After each batch of an evaluation pass (validation at an epoch's end, or evaluate()). */
+  onEvalBatchEnd?(t: Trainer, step: EvalStepInfo): void | Promise<void>;
   /** May add fields to the log before it is recorded (e.g. test metrics). */
   onEpochEnd?(t: Trainer, log: EpochLog): void | Promise<void>;
   onTrainEnd?(t: Trainer, history: EpochLog[]): void | Promise<void>;
@@ -209,7 +225,7 @@ export class Trainer {
         }
         samples += b.y.shape[0] ?? 0;
         this.release(b);
-        await this.emit('onBatchEnd', { epoch, batch, batches: train.length, loss, samples, elapsed: (performance.now() - t0) / 1000 } satisfies StepInfo);
+        await this.emit('onBatchEnd', { epoch, batch, batches: train.length, loss, samples, elapsed: (performance.now() - t0) / 1000, accuracy: (meter as ClassificationMeter | null)?.accuracy } satisfies StepInfo);
         batch++;
         if (this.stopRequested() === 'now') break;
       }
@@ -286,6 +302,8 @@ export class Trainer {
     const wasTraining = this.model.training;
     this.model.eval();
     let meter: ClassificationMeter | null = null;
+    const t0 = performance.now();
+    let batch = 0, samples = 0;
     try {
       for await (const b0 of data as AsyncIterable<Batch>) {
         const b = this.onModelDevice(b0);
@@ -295,7 +313,9 @@ export class Trainer {
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
           meter.update(out, b.y, l);
         }));
+        samples += b.y.shape[0] ?? 0;
         this.release(b);
+        await this.emit('onEvalBatchEnd', { batch: batch++, batches: data.length, samples, elapsed: (performance.now() - t0) / 1000 } satisfies EvalStepInfo);
       }
     } finally {
       this.model.train(wasTraining);

@@ -1,14 +1,21 @@
-// Datasets the CLI knows by name, with their normalisation and augmentation.
+// Image datasets by name (fashion-mnist, mnist, cifar10, av-fashion-mnist), with their normalisation and
+// augmentation: what `strata train --dataset NAME` loads. Text datasets by name: data/text/registry.ts.
 import { StrataError } from '../tensor/errors.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Dataset, ImageSample } from '../data/dataset.js';
-import { CIFAR10, FashionMNIST, MNIST } from '../data/datasets.js';
-import { AVFashionMNIST } from '../data/av-fashion.js';
-import { isNDArray } from '../data/ndarray.js';
-import { compose, normalize, randomCrop, randomHorizontalFlip, toTensor, type Transform } from '../data/transforms.js';
-import type { ImageTask } from '../models/basic.js';
-import type { Module } from '../nn/module.js';
-import type { Batch } from '../train/trainer.js';
+import type { Dataset, ImageSample } from './dataset.js';
+import { CIFAR10, FashionMNIST, MNIST } from './datasets.js';
+import { AVFashionMNIST } from './av-fashion.js';
+import { isNDArray } from './ndarray.js';
+import { compose, normalize, randomCrop, randomHorizontalFlip, toTensor, type Transform } from './transforms.js';
+
+/** The input shape and class count a model is built for (models' ImageTask). */
+export interface ImageTaskShape {
+  inChannels: number;
+  height: number;
+  width: number;
+  numClasses: number;
+  /** Further array inputs beside the image (e.g. audio: [32, 32]). */
+  inputs?: Record<string, number[]>;
+}
 
 /** A labelled dataset of images x (transformed and normalised here), with any further inputs as other array fields (e.g. audio). */
 export type ClassificationDataset = Dataset<ImageSample> & { readonly classes?: readonly string[] };
@@ -55,32 +62,19 @@ export const IMAGE_DATASETS: Record<string, ImageDatasetEntry> = {
 
 export function imageDataset(name: string): ImageDatasetEntry {
   const e = IMAGE_DATASETS[name];
-  if (!e) throw new StrataError('train', `unknown dataset '${name}'; available: ${Object.keys(IMAGE_DATASETS).join(', ')}`);
+  if (!e) throw new StrataError('imageDataset', `unknown dataset '${name}'; available: ${Object.keys(IMAGE_DATASETS).join(', ')}`);
   return e;
 }
 
 /** Input shape and class count of an image dataset; the shapes of its further array fields (beyond x and y) as task.inputs. */
-export function taskOf(ds: ClassificationDataset): ImageTask {
+export function taskOf(ds: ClassificationDataset): ImageTaskShape {
   const s = ds.get(0) as ImageSample & Record<string, unknown>;
   const [c, h, w] = s.x.shape;
-  const task: ImageTask = { inChannels: c, height: h, width: w, numClasses: ds.classes?.length ?? 10 };
+  const task: ImageTaskShape = { inChannels: c, height: h, width: w, numClasses: ds.classes?.length ?? 10 };
   const inputs: Record<string, number[]> = {};
   for (const [k, v] of Object.entries(s)) if (k !== 'x' && k !== 'y' && isNDArray(v)) inputs[k] = v.shape.slice();
   if (Object.keys(inputs).length) task.inputs = inputs;
   return task;
-}
-
-/** How the Trainer calls a model on a task with further inputs: model.forward(x, ...those batch fields); undefined for images alone. */
-export function forwardFor(model: Module, task: ImageTask): ((x: Tensor, b: Batch) => Tensor) | undefined {
-  const names = Object.keys(task.inputs ?? {});
-  if (!names.length) return undefined;
-  return (x, b) => {
-    const extra = names.map((n) => {
-      if (!b[n]) throw new StrataError('train', `the model needs input '${n}', which the batch does not have`);
-      return b[n];
-    });
-    return model.forward(x, ...extra) as Tensor;
-  };
 }
 
 /** toTensor, augmentation when training with --augment, then normalisation. */
