@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as st from '../src/index.js';
 import type { Tensor } from '../src/index.js';
-import { assertClose, backends, gradcheck, onBackend, throwsWith } from './helpers.js';
+import { assertClose, backends, checkModule, gradcheck, onBackend, throwsWith } from './helpers.js';
 
 // prettier-ignore
 const REF: Record<string, number[] | string[] | number> = {
@@ -125,4 +125,27 @@ for (const be of backends()) {
     const a = inp([2, 3], be, 0.1), b = inp([2, 3], be, 0.7);
     assertClose(new st.nn.HuberLoss('sum', 0.5).forward(a, b), st.huberLoss(a, b, 'sum', 0.5));
   }));
+}
+
+for (const be of backends()) {
+  test(`layers: the layer harness (shape, parameters, round trip, one training step, parity) on the new layers (${be})`, () => {
+    const img = (b: 'js' | 'native') => inp([2, 4, 5, 6], b);
+    checkModule(be, img, (x) => ({ build: () => new st.nn.Conv2d(4, 3, 3, { padding: 1, paddingMode: 'reflect', dtype: 'float64' }), run: (m) => m.forward(x), outputShape: [2, 3, 5, 6], numParameters: 3 * 4 * 9 + 3 }));
+    checkModule(be, img, (x) => ({ build: () => new st.nn.InstanceNorm2d(4, { affine: true, trackRunningStats: true, dtype: 'float64' }), run: (m) => m.forward(x).mul(x.sin()), outputShape: [2, 4, 5, 6], numParameters: 8 }));
+    checkModule(be, img, (x) => ({ build: () => new st.nn.PReLU(4, 0.25, { dtype: 'float64' }), run: (m) => m.forward(x), outputShape: [2, 4, 5, 6], numParameters: 4 }));
+    checkModule(be, (b) => st.tensor([[0, 2, 4], [3, 3, 1]], { dtype: 'int64', backend: b }), (ids) => ({
+      build: () => new st.nn.EmbeddingBag(5, 3, { mode: 'sum', dtype: 'float64' }), run: (m) => m.forward(ids), outputShape: [2, 3], numParameters: 15, everyParameterGrad: true,
+    }));
+    checkModule(be, (b) => ({ src: inp([4, 2, 8], b, 0.1), tgt: inp([3, 2, 8], b, 0.5) }), ({ src, tgt }) => ({
+      build: () => {
+        st.manualSeed(3);
+        return new st.nn.Transformer(8, 2, { numEncoderLayers: 1, numDecoderLayers: 1, dimFeedforward: 16, dropout: 0, dtype: 'float64' });
+      },
+      run: (m) => m.forward(src, tgt).mul(tgt.cos()),
+      outputShape: [3, 2, 8],
+      // attention 4·8·8 + 4·8 = 288, feed-forward 8·16 + 16 + 16·8 + 8 = 280, norms 16 each: encoder layer 600,
+      // decoder layer 2·288 + 280 + 48 = 904, two final norms 32 (PyTorch's count for 1 + 2 layers, 2440, agrees)
+      numParameters: 600 + 904 + 32,
+    }));
+  });
 }
