@@ -31,3 +31,5 @@ export {
   CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss,
   HuberLoss, MarginRankingLoss, TripletMarginLoss, CosineEmbeddingLoss,
 } from './layers/loss.js';
+export { DistributedDataParallel, SyncBatchNorm } from '../distributed/index.js';
+export type { DDPOptions } from '../distributed/index.js';

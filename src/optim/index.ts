@@ -15,3 +15,5 @@ export {
   LambdaLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR,
 } from './scheduler.js';
 export type { SchedulerState, OneCycleOptions, PlateauOptions, CyclicLROptions } from './scheduler.js';
+export { GradScaler } from './grad-scaler.js';
+export type { GradScalerOptions } from './grad-scaler.js';
