@@ -21,6 +21,8 @@ export const NOT_DIFFERENTIABLE: Record<string, string> = {
   ...Object.fromEntries(['argmax', 'argmin', 'argsort', 'nonzero', 'oneHot'].map((k) => [k, 'returns int64 indices'])),
   ...Object.fromEntries(['floor', 'ceil', 'round', 'trunc', 'sign', 'remainder', 'floorDivide'].map((k) => [k, 'piecewise constant: the gradient is 0 almost everywhere (tested by value in elementwise.test)'])),
   ...Object.fromEntries(['copyInPlace', 'fillInPlace', 'addInPlace', 'mulInPlace'].map((k) => [k, 'in-place update of leaves, outside autograd'])),
+  ...Object.fromEntries(['autocast', 'autocastDtype', 'toAutocast', 'toFloat32'].map((k) => [k, 'mixed-precision plumbing: dtype casts and a mode switch, no float64 path to check'])),
+  ...Object.fromEntries(['toDevice', 'moveInPlace', 'pinMemory'].map((k) => [k, 'moves storage between devices; values unchanged'])),
   detach: 'cuts the graph by definition',
   toBackend: 'moves storage; its gradient is the identity moved back (covered by parity tests)',
   cast: 'dtype conversion (float64 → float64 is the identity)',
