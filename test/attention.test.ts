@@ -3,7 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { assertClose, backends, flat, gradcheck, hasNative, parity, smooth, st } from './helpers.js';
+import { assertClose, backends, flat, gradcheck, hasNative, parity, smooth, st, roundTrip, trainStepLowers } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 const { nn } = st;
@@ -22,26 +22,6 @@ function qkv(be: BE, dtype: st.DType = 'float32') {
 
 /** The outputs of an attention call that exist (weights may be null). */
 const present = ([y, w]: [Tensor, Tensor | null]): Tensor[] => (w ? [y, w] : [y]);
-
-/** One optimizer step on `loss(model)` lowers it (same batch, before and after). */
-function trainStepLowers(model: st.nn.Module, loss: () => Tensor, lr = 0.05): void {
-  const opt = new st.optim.SGD(model.parameters(), { lr });
-  const l0 = loss();
-  opt.zeroGrad();
-  l0.backward();
-  opt.step();
-  const l1 = loss();
-  assert.ok(l1.item() < l0.item(), `loss did not decrease: ${l0.item()} → ${l1.item()}`);
-}
-
-/** save → load into a fresh instance → same outputs. */
-function roundTrip(a: st.nn.Module, b: st.nn.Module, run: (m: st.nn.Module) => Tensor): void {
-  a.eval();
-  b.eval();
-  assert.deepEqual(Object.keys(b.stateDict()), Object.keys(a.stateDict()));
-  b.loadStateDict(a.stateDict());
-  assertClose(run(b), flat(run(a)), { atol: 1e-6 });
-}
 
 for (const be of backends()) {
   describe(`scaledDotProductAttention on ${be}`, () => {

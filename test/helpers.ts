@@ -200,3 +200,77 @@ export function parity(
 }
 
 export { st };
+
+/** One optimizer step (SGD with lr unless `opt` is given) on `loss()` lowers it (same batch, before and after). */
+export function trainStepLowers(model: st.nn.Module, loss: () => Tensor, lr = 0.05, opt?: st.optim.Optimizer<st.optim.GroupBase>): void {
+  const o = opt ?? new st.optim.SGD(model.parameters(), { lr });
+  const l0 = loss();
+  o.zeroGrad();
+  l0.backward();
+  o.step();
+  const l1 = st.noGrad(() => loss());
+  assert.ok(l1.item() < l0.item(), `loss did not decrease: ${l0.item()} → ${l1.item()}`);
+}
+
+/** save → load into a fresh instance → same keys and same outputs (evaluation mode). */
+export function roundTrip(a: st.nn.Module, b: st.nn.Module, run: (m: st.nn.Module) => Tensor, tol: { atol?: number; rtol?: number } = { atol: 1e-6 }): void {
+  a.eval();
+  b.eval();
+  assert.deepEqual(Object.keys(b.stateDict()), Object.keys(a.stateDict()));
+  b.loadStateDict(a.stateDict());
+  st.noGrad(() => assertClose(run(b), flat(run(a)), tol));
+}
+
+/** What checkModule checks; `build` makes a fresh module on the current default backend. */
+export interface ModuleCheck<M extends st.nn.Module> {
+  build: () => M;
+  /** The forward call under test (inputs are made by the caller on `be`). */
+  run: (m: M) => Tensor;
+  outputShape?: number[];
+  numParameters?: number;
+  /** The training loss (default: mean of the squared output); one step of `lr` SGD must lower it. */
+  loss?: (m: M) => Tensor;
+  lr?: number;
+  /** Every parameter gets a finite gradient from the loss (default true). */
+  everyParameterGrad?: boolean;
+  /** Compare outputs of the same weights on js and native (default true when native loads). */
+  parity?: boolean;
+  /** Tolerance of the js↔native comparison (default 1e-5). */
+  atol?: number;
+}
+
+/**
+ * The layer harness (as Keras' layer_test): output shape, parameter count, state-dict round trip into a fresh
+ * instance, one training step that lowers the loss, and js↔native parity of the same weights. `inputs(be)` makes
+ * the inputs on a backend; `check` gets them.
+ */
+export function checkModule<M extends st.nn.Module, I>(be: 'js' | 'native', inputs: (be: 'js' | 'native') => I, check: (x: I) => ModuleCheck<M>): void {
+  const x = inputs(be);
+  const c = check(x);
+  const m = onBackend(be, c.build);
+  const y = st.noGrad(() => c.run(m));
+  if (c.outputShape) assert.deepEqual(y.shape, c.outputShape, 'output shape');
+  if (c.numParameters !== undefined) assert.equal(m.numParameters(), c.numParameters, 'parameter count');
+  roundTrip(m, onBackend(be, c.build), c.run as (m: st.nn.Module) => Tensor, { atol: 1e-6, rtol: 1e-5 });
+  m.train();
+  const loss = () => (c.loss ? c.loss(m) : c.run(m).square().mean());
+  if (c.everyParameterGrad ?? true) {
+    m.zeroGrad();
+    loss().backward();
+    for (const [k, p] of m.namedParameters()) {
+      assert.ok(p.grad, `${k} has a gradient`);
+      assert.ok(flat(p.grad).every(Number.isFinite), `${k}'s gradient is finite`);
+    }
+    assert.ok(m.parameters().every((p) => p.grad === null) || m.parameters().some((p) => flat(p.grad!).some((v) => v !== 0)), 'some gradient is non-zero');
+  }
+  if (m.numParameters() > 0) trainStepLowers(m, loss, c.lr ?? 0.05);
+  if ((c.parity ?? true) && hasNative()) {
+    const other = be === 'js' ? 'native' : 'js';
+    const m2 = onBackend(other, c.build);
+    m2.loadStateDict(m.stateDict());
+    m.eval();
+    m2.eval();
+    const y2 = st.noGrad(() => check(inputs(other)).run(m2));
+    assertClose(y2, flat(st.noGrad(() => c.run(m))), { atol: c.atol ?? 1e-5, rtol: 1e-4 }, 'js↔native parity');
+  }
+}

@@ -3,30 +3,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { assertClose, backends, flat, hasNative, st } from './helpers.js';
+import { assertClose, backends, flat, hasNative, st, roundTrip, trainStepLowers } from './helpers.js';
 import type { Tensor } from '../src/index.js';
 
 const { nn, models } = st;
-
-/** One SGD step on `loss()` lowers it (same batch). */
-function trainStepLowers(model: st.nn.Module, loss: () => Tensor, lr = 0.05): void {
-  const opt = new st.optim.SGD(model.parameters(), { lr });
-  const l0 = loss();
-  opt.zeroGrad();
-  l0.backward();
-  opt.step();
-  const l1 = loss();
-  assert.ok(l1.item() < l0.item(), `loss did not decrease: ${l0.item()} → ${l1.item()}`);
-}
-
-/** save → load into a fresh instance → same outputs (evaluation mode). */
-function roundTrip(a: st.nn.Module, b: st.nn.Module, run: (m: st.nn.Module) => Tensor): void {
-  a.eval();
-  b.eval();
-  assert.deepEqual(Object.keys(b.stateDict()), Object.keys(a.stateDict()));
-  b.loadStateDict(a.stateDict());
-  assertClose(run(b), flat(run(a)), { atol: 1e-6 });
-}
 
 /** Parameters of one encoder layer of width d and feed-forward width f: attention, feed-forward, two norms. */
 const encoderLayerParams = (d: number, f: number) => (3 * d * d + 3 * d + d * d + d) + (d * f + f + f * d + d) + 2 * (2 * d);

@@ -6,4 +6,7 @@ export {
   crossEntropy, nllLoss, mseLoss, l1Loss, smoothL1Loss, binaryCrossEntropy, binaryCrossEntropyWithLogits, klDiv,
   pad, lstm, gru, rnn, lstmCell, gruCell, rnnCell,
   scaledDotProductAttention, multiheadAttentionForward, additiveAttention, applyRotary,
+  interpolate, adaptiveMaxPool2d, pixelShuffle, pixelUnshuffle, padMode, instanceNorm, normalize, cosineSimilarity,
+  pairwiseDistance, cdist, logSigmoid, mish, hardswish, hardsigmoid, selu, glu, prelu, huberLoss, tripletMarginLoss,
+  cosineEmbeddingLoss, marginRankingLoss,
 } from '../ops/index.js';

@@ -1,12 +1,16 @@
 // Convolution (1-D, 2-D, transposed; stride, padding, dilation, groups) and pooling (max, average,
-// adaptive average), with their backward rules. Output sizes follow PyTorch's formulas exactly.
+// adaptive average, adaptive max), with their backward rules; interpolate. Output sizes follow PyTorch exactly.
 import { toAutocast } from './autocast.js';
 import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { numel, type Shape } from '../tensor/shape.js';
 import { reportMacs } from './observe.js';
 import { Tensor } from '../tensor/tensor.js';
-import { pad, squeeze, unsqueeze } from './shape.js';
+import { pad, slice, squeeze, stack, unsqueeze } from './shape.js';
+import { tensor } from './creation.js';
+import { add, mul, sub } from './elementwise.js';
+import { indexSelect } from './indexing.js';
+import { amax } from './reduce.js';
 import { backendOf, describe, expandParam, expectFloat, expectTensor, wrap } from './util.js';
 
 type IntOrList = number | readonly number[];
@@ -406,4 +410,100 @@ export function adaptiveAvgPool1d(x: Tensor, outputSize: number): Tensor {
   if (x.ndim !== 2 && x.ndim !== 3) throw new StrataError(op, `expected a 3-D [N, C, L] or 2-D [C, L] input, got shape ${fmtShape(x.shape)}`);
   if (typeof outputSize !== 'number') throw new StrataError(op, `outputSize must be an integer, got ${JSON.stringify(outputSize)}`);
   return squeeze(adaptiveImpl(op, unsqueeze(x, -2), [1, outputSize]), -2);
+}
+
+// ---------------------------------------------------------------- adaptive max pooling, interpolate (composed)
+
+/**
+ * Max pooling to a fixed output size, as torch.nn.functional.adaptive_max_pool2d: x [N, C, H, W] (or
+ * [C, H, W]) → [N, C, oh, ow]; output cell i covers input rows ⌊i·H/oh⌋ … ⌈(i+1)·H/oh⌉−1. When oh and ow
+ * divide H and W this is maxPool2d; otherwise each cell is one amax (fine for the small outputs it serves).
+ */
+export function adaptiveMaxPool2d(x: Tensor, outputSize: number | readonly (number | null)[]): Tensor {
+  const op = 'adaptiveMaxPool2d';
+  const { x4, unbatched } = poolInput(op, x);
+  const list = typeof outputSize === 'number' ? [outputSize, outputSize] : Array.isArray(outputSize) ? outputSize : null;
+  if (list === null || list.length !== 2) throw new StrataError(op, `outputSize must be an integer or a list [h, w] (null keeps that size), got ${JSON.stringify(outputSize)}`);
+  const [h, w] = [x4.shape[2], x4.shape[3]];
+  const [oh, ow] = list.map((v, i) => (v === null ? x4.shape[2 + i] : v)) as [number, number];
+  if (![oh, ow].every((v) => Number.isInteger(v) && v >= 1)) throw new StrataError(op, `outputSize must hold positive integers, got ${JSON.stringify(outputSize)}`);
+  if (h === 0 || w === 0) throw new StrataError(op, `input of shape ${fmtShape(x.shape)} has an empty spatial dim`);
+  let out: Tensor;
+  if (h % oh === 0 && w % ow === 0) out = maxPool2d(x4, [h / oh, w / ow]);
+  else {
+    const rows: Tensor[] = [];
+    for (let i = 0; i < oh; i++) {
+      const r0 = Math.floor((i * h) / oh), r1 = Math.ceil(((i + 1) * h) / oh);
+      const cells: Tensor[] = [];
+      for (let j = 0; j < ow; j++) {
+        const c0 = Math.floor((j * w) / ow), c1 = Math.ceil(((j + 1) * w) / ow);
+        cells.push(amax(slice(slice(x4, 2, r0, r1), 3, c0, c1), [2, 3]));
+      }
+      rows.push(stack(cells, -1));
+    }
+    out = stack(rows, -2);
+  }
+  return unbatched ? squeeze(out, 0) : out;
+}
+
+/** Options of interpolate, as torch.nn.functional.interpolate (give size or scaleFactor). */
+export interface InterpolateOptions {
+  size?: number | readonly number[];
+  scaleFactor?: number | readonly number[];
+  mode?: 'nearest' | 'linear' | 'bilinear';
+  alignCorners?: boolean;
+}
+
+/**
+ * Resizes the spatial dims of x [N, C, L] ('nearest', 'linear') or [N, C, H, W] ('nearest',
+ * 'bilinear'), as torch.nn.functional.interpolate (source positions computed as PyTorch 1.13 does,
+ * half-pixel unless alignCorners). Separable: one gather (and one blend for linear modes) per dim.
+ * @example st.interpolate(x, { scaleFactor: 2, mode: 'bilinear' })
+ */
+export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
+  const op = 'interpolate';
+  expectTensor(op, 'input', x);
+  expectFloat(op, x);
+  const mode = opts.mode ?? 'nearest';
+  const k = x.ndim - 2;
+  if (k !== 1 && k !== 2) throw new StrataError(op, `expects [N, C, L] or [N, C, H, W] input, got shape ${fmtShape(x.shape)}`);
+  if ((mode === 'linear' && k !== 1) || (mode === 'bilinear' && k !== 2) || !['nearest', 'linear', 'bilinear'].includes(mode)) {
+    throw new StrataError(op, `mode '${mode}' does not fit a ${x.ndim}-D input (shape ${fmtShape(x.shape)}); use 'nearest', 'linear' (3-D) or 'bilinear' (4-D)`);
+  }
+  if (mode === 'nearest' && opts.alignCorners !== undefined) throw new StrataError(op, "alignCorners only applies to 'linear' and 'bilinear' modes");
+  if ((opts.size === undefined) === (opts.scaleFactor === undefined)) throw new StrataError(op, 'give exactly one of size and scaleFactor');
+  const list = (v: number | readonly number[], name: string): number[] => {
+    const l = typeof v === 'number' ? new Array<number>(k).fill(v) : v.slice();
+    if (l.length !== k || l.some((s) => !(s > 0))) throw new StrataError(op, `${name} must be a positive number or a list of ${k}, got ${JSON.stringify(v)}`);
+    return l;
+  };
+  const factors = opts.scaleFactor === undefined ? null : list(opts.scaleFactor, 'scaleFactor');
+  const sizes = opts.size !== undefined ? list(opts.size, 'size') : factors!.map((f, i) => Math.floor(x.shape[2 + i] * f));
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new StrataError(op, `output size must hold positive integers, got [${sizes.join(',')}]`);
+  const align = opts.alignCorners ?? false;
+  let out = x;
+  for (let i = 0; i < k; i++) {
+    const d = 2 + i, n = x.shape[d], m = sizes[i];
+    // NOTE: PyTorch uses 1/scaleFactor (not n/m) as the step when scaleFactor is given.
+    const scale = factors ? 1 / factors[i] : n / m;
+    const index = (v: number[]) => tensor(v, { dtype: 'int64', backend: x.backend });
+    if (mode === 'nearest') {
+      out = indexSelect(out, d, index(Array.from({ length: m }, (_, j) => Math.min(Math.floor(j * scale), n - 1))));
+      continue;
+    }
+    const i0: number[] = [], i1: number[] = [], l1: number[] = [];
+    for (let j = 0; j < m; j++) {
+      const src = align ? (m > 1 ? ((n - 1) / (m - 1)) * j : 0) : Math.max(scale * (j + 0.5) - 0.5, 0);
+      const a = Math.min(Math.floor(src), n - 1);
+      i0.push(a);
+      i1.push(a < n - 1 ? a + 1 : a);
+      l1.push(src - a);
+    }
+    const shape = new Array<number>(x.ndim).fill(1);
+    shape[d] = m;
+    const lam = tensor(l1, { dtype: x.dtype, backend: x.backend, shape });
+    const lo = indexSelect(out, d, index(i0)), hi = indexSelect(out, d, index(i1));
+    out = add(lo, mul(sub(hi, lo), lam));
+  }
+  return out;
 }

@@ -2,12 +2,12 @@
 // Index values are range-checked here (read back to JS) before any kernel runs.
 import { defineOp, record } from '../autograd/graph.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
-import { checkNumel, normDim, numel, type Shape } from '../tensor/shape.js';
+import { broadcastShapes, checkNumel, normDim, numel, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { arange, zeros } from './creation.js';
+import { arange, full, tensor, zeros } from './creation.js';
 import { cast } from './convert.js';
-import { eq, mul, ne } from './elementwise.js';
-import { pad, reshape, unsqueeze } from './shape.js';
+import { eq, mul, ne, where } from './elementwise.js';
+import { expand, pad, reshape, unsqueeze } from './shape.js';
 import { backendOf, expectIndex, expectTensor, wrap } from './util.js';
 
 // ---------------------------------------------------------------- checks
@@ -344,3 +344,66 @@ export function embedding(indices: Tensor, weight: Tensor, paddingIdx: number | 
   checkRange(op, indices, num, `a weight of shape ${fmtShape(weight.shape)} (indices of shape ${fmtShape(indices.shape)})`);
   return embeddingRaw(indices, weight, p);
 }
+
+// ---------------------------------------------------------------- nonzero, maskedSelect, scatter (composed)
+
+/** The int64 coordinates [n, ndim] of x's non-zero elements in row-major order, as torch.nonzero. */
+export function nonzero(x: Tensor): Tensor {
+  expectTensor('nonzero', 'input', x);
+  const v = x.data() as ArrayLike<number | bigint | boolean>;
+  const coords: number[] = [];
+  const nd = x.ndim;
+  const idx = new Array<number>(nd).fill(0);
+  let count = 0;
+  for (let i = 0; i < v.length; i++) {
+    if (Number(v[i]) !== 0) {
+      coords.push(...idx);
+      count++;
+    }
+    for (let k = nd - 1; k >= 0; k--) {
+      if (++idx[k] < x.shape[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return tensor(coords, { dtype: 'int64', backend: x.backend, shape: [count, nd] });
+}
+
+/**
+ * The elements of x where mask (bool, broadcast with x) is true, as a 1-D tensor (torch.masked_select).
+ * The gradient flows back to the selected elements.
+ */
+export function maskedSelect(x: Tensor, mask: Tensor): Tensor {
+  const op = 'maskedSelect';
+  expectTensor(op, 'input', x);
+  expectTensor(op, 'mask', mask);
+  backendOf(op, x, mask);
+  if (mask.dtype !== 'bool') throw new StrataError(op, `mask must be a bool tensor, got ${mask.dtype}${fmtShape(mask.shape)}; make one with a comparison such as x.gt(0)`);
+  const shape = broadcastShapes(op, x.shape, mask.shape);
+  const xs = reshape(expand(x, shape), [-1]);
+  const m = reshape(expand(mask, shape), [-1]);
+  const mv = m.data() as ArrayLike<boolean | number>;
+  const idx: number[] = [];
+  for (let i = 0; i < mv.length; i++) if (mv[i]) idx.push(i);
+  return indexSelect(xs, 0, tensor(idx, { dtype: 'int64', backend: x.backend }));
+}
+
+/**
+ * x with src's values (or one number) written at `index` along dim, as torch.scatter:
+ * out[i][index[i][j]] = src[i][j] for dim 1. index has src's shape (or fewer elements along each dim).
+ * NOTE: where index repeats a position, PyTorch leaves which value wins unspecified; here the values add.
+ */
+export function scatter(x: Tensor, dim: number, index: Tensor, src: Tensor | number): Tensor {
+  const op = 'scatter';
+  expectTensor(op, 'input', x);
+  expectTensor(op, 'index', index);
+  expectIndex(op, index);
+  const d = normDim(op, dim, x.ndim);
+  const s = typeof src === 'number' ? full(index.shape, src, { dtype: x.dtype, backend: x.backend }) : src;
+  expectTensor(op, 'src', s);
+  backendOf(op, x, index, s);
+  const hit = ne(scatterAdd(zeros(x.shape, { dtype: 'float32', backend: x.backend }), d, index, onesOf(index.shape, x)), 0);
+  return where(hit, scatterAdd(zerosLikeOf(x), d, index, s), x);
+}
+
+const onesOf = (shape: Shape, like: Tensor): Tensor => full(shape, 1, { dtype: 'float32', backend: like.backend });
+const zerosLikeOf = (x: Tensor): Tensor => zeros(x.shape, { dtype: x.dtype, backend: x.backend });

@@ -1,4 +1,5 @@
-// Matrix products: matmul (batched, broadcast, 1-D promotion as in PyTorch), mm, bmm, linear.
+// Matrix products: matmul (batched, broadcast, 1-D promotion as in PyTorch), mm, bmm, linear; einsum, cdist and
+// cosine similarity composed of them.
 import { toAutocast } from './autocast.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { promoteTypes } from '../tensor/dtype.js';
@@ -7,8 +8,9 @@ import { broadcastShapes, numel } from '../tensor/shape.js';
 import { reportMacs } from './observe.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { sumToShape } from './reduce.js';
-import { reshape, transpose, unsqueeze } from './shape.js';
-import { sum } from './reduce.js';
+import { expand, permute, reshape, transpose, unsqueeze } from './shape.js';
+import { add, clamp, div, mul, sqrt, sub } from './elementwise.js';
+import { norm, sum } from './reduce.js';
 import { backendOf, expectFloat, expectTensor, wrap } from './util.js';
 
 /** Output shape of matmul(a, b), or a StrataError naming both shapes. */
@@ -131,3 +133,128 @@ export function outer(a: Tensor, b: Tensor): Tensor {
   return matmul(unsqueeze(a, 1), unsqueeze(b, 0));
 }
 
+
+// ---------------------------------------------------------------- einsum, cdist, cosineSimilarity (composed)
+
+interface EinsumTerm { t: Tensor; labels: string[] }
+
+/** Sums away a term's labels that no later operand and not the output need. */
+function einsumReduce(term: EinsumTerm, keep: Set<string>): EinsumTerm {
+  const drop = term.labels.map((l, i) => (keep.has(l) ? -1 : i)).filter((i) => i >= 0);
+  if (drop.length === 0) return term;
+  return { t: sum(term.t, drop), labels: term.labels.filter((l) => keep.has(l)) };
+}
+
+/** Contracts two terms with one batched matmul: [batch, left, shared] × [batch, shared, right]. */
+function einsumPair(a: EinsumTerm, b: EinsumTerm, keep: Set<string>): EinsumTerm {
+  const size = new Map<string, number>();
+  for (const { t, labels } of [a, b]) {
+    labels.forEach((l, i) => {
+      const n = t.shape[i], m = size.get(l);
+      if (m !== undefined && m !== n && m !== 1 && n !== 1) throw new StrataError('einsum', `label '${l}' has sizes ${m} and ${n} in different operands`);
+      size.set(l, m === undefined || m === 1 ? n : m);
+    });
+  }
+  const batch = a.labels.filter((l) => b.labels.includes(l) && keep.has(l));
+  const shared = a.labels.filter((l) => b.labels.includes(l) && !keep.has(l));
+  const left = a.labels.filter((l) => !b.labels.includes(l));
+  const right = b.labels.filter((l) => !a.labels.includes(l));
+  const arrange = (x: EinsumTerm, order: string[]): Tensor => {
+    const p = permute(x.t, order.map((l) => x.labels.indexOf(l)));
+    return expand(p, order.map((l) => size.get(l)!));
+  };
+  const prod = (ls: string[]) => ls.reduce((acc, l) => acc * size.get(l)!, 1);
+  const [nb, nl, ns, nr] = [prod(batch), prod(left), prod(shared), prod(right)];
+  const am = reshape(arrange(a, [...batch, ...left, ...shared]), [nb, nl, ns]);
+  const bm = reshape(arrange(b, [...batch, ...shared, ...right]), [nb, ns, nr]);
+  const out = reshape(bmm(am, bm), [...batch, ...left, ...right].map((l) => size.get(l)!));
+  return { t: out, labels: [...batch, ...left, ...right] };
+}
+
+/**
+ * Einstein summation, as torch.einsum: `'ij,jk->ik'` (matmul), `'bhqd,bhkd->bhqk'`, `'ii->i'` is not
+ * supported (a label may appear once per operand). Without '->' the output takes the labels seen once,
+ * sorted; '...' stands for broadcast leading dims. Operands are contracted left to right, each pair with one
+ * batched matmul, so both backends and autograd come from bmm.
+ * @example st.einsum('bij,bjk->bik', a, b)
+ */
+export function einsum(equation: string, ...operands: Tensor[]): Tensor {
+  const op = 'einsum';
+  operands.forEach((t, i) => expectTensor(op, `operand ${i}`, t));
+  const eq = equation.replace(/\s+/g, '');
+  const [lhs, rhsGiven] = eq.includes('->') ? eq.split('->') : [eq, null];
+  const specs = lhs.split(',');
+  if (specs.length !== operands.length) throw new StrataError(op, `equation '${equation}' names ${specs.length} operands, got ${operands.length} tensors`);
+  // '...' becomes fresh upper-case labels, right-aligned over the broadcast leading dims.
+  const ellDims = Math.max(0, ...specs.map((s, i) => (s.includes('...') ? operands[i].ndim - (s.length - 3) : 0)));
+  const ell = Array.from({ length: ellDims }, (_, i) => String.fromCharCode(65 + i));
+  const terms: EinsumTerm[] = specs.map((s, i) => {
+    const t = operands[i];
+    let labels: string[];
+    if (s.includes('...')) {
+      const [pre, post] = s.split('...');
+      const k = t.ndim - pre.length - post.length;
+      if (k < 0) throw new StrataError(op, `operand ${i} '${s}' needs at least ${pre.length + post.length} dims, has shape ${fmtShape(t.shape)}`);
+      labels = [...pre, ...ell.slice(ellDims - k), ...post];
+    } else labels = [...s];
+    if (labels.some((l) => !/^[a-zA-Z]$/.test(l))) throw new StrataError(op, `operand ${i}: '${s}' must use letters a-z, A-Z and '...'`);
+    if (labels.length !== t.ndim) throw new StrataError(op, `operand ${i}: '${s}' has ${labels.length} labels for a tensor of shape ${fmtShape(t.shape)}`);
+    if (new Set(labels).size !== labels.length) throw new StrataError(op, `operand ${i}: '${s}' repeats a label (diagonals are not supported; use st.diagonal)`);
+    return { t, labels };
+  });
+  let out: string[];
+  if (rhsGiven !== null) {
+    out = rhsGiven.includes('...') ? [...rhsGiven.split('...')[0], ...ell, ...rhsGiven.split('...')[1]] : [...rhsGiven];
+    for (const l of out) if (!terms.some((t) => t.labels.includes(l))) throw new StrataError(op, `output label '${l}' does not appear in any operand of '${equation}'`);
+  } else {
+    const counts = new Map<string, number>();
+    terms.forEach((t) => t.labels.forEach((l) => counts.set(l, (counts.get(l) ?? 0) + 1)));
+    out = [...ell, ...[...counts.keys()].filter((l) => counts.get(l) === 1 && !ell.includes(l)).sort()];
+  }
+  const needed = (from: number) => new Set([...out, ...terms.slice(from).flatMap((t) => t.labels)]);
+  let acc = einsumReduce(terms[0], needed(1));
+  for (let i = 1; i < terms.length; i++) {
+    const keep = needed(i + 1);
+    const next = einsumReduce(terms[i], new Set([...keep, ...acc.labels]));
+    acc = einsumReduce(einsumPair(acc, next, keep), keep);
+  }
+  acc = einsumReduce(acc, new Set(out));
+  return acc.labels.length === 0 ? acc.t : permute(acc.t, out.map((l) => acc.labels.indexOf(l)));
+}
+
+/**
+ * p-norm distances between each row of x1 [..., P, M] and each row of x2 [..., R, M] → [..., P, R],
+ * as torch.cdist. NOTE: the gradient at a zero distance is 0, as in PyTorch.
+ */
+export function cdist(x1: Tensor, x2: Tensor, p = 2): Tensor {
+  const op = 'cdist';
+  expectTensor(op, 'x1', x1);
+  expectTensor(op, 'x2', x2);
+  expectFloat(op, x1, 'x1');
+  if (x1.ndim < 2 || x2.ndim < 2 || x1.shape[x1.ndim - 1] !== x2.shape[x2.ndim - 1]) {
+    throw new StrataError(op, `expects x1 [..., P, M] and x2 [..., R, M] with the same M, got ${fmtShape(x1.shape)} and ${fmtShape(x2.shape)}`);
+  }
+  if (!(p >= 0)) throw new StrataError(op, `p must be >= 0, got ${p}`);
+  return norm(sub(unsqueeze(x1, -2), unsqueeze(x2, -3)), p, -1);
+}
+
+/** p-norm of x1 − x2 + eps along the last dim, as torch.nn.functional.pairwise_distance. */
+export function pairwiseDistance(x1: Tensor, x2: Tensor, p = 2, eps = 1e-6, keepdim = false): Tensor {
+  expectTensor('pairwiseDistance', 'x1', x1);
+  expectTensor('pairwiseDistance', 'x2', x2);
+  return norm(add(sub(x1, x2), eps), p, -1, keepdim);
+}
+
+/**
+ * Cosine of the angle between x1 and x2 along dim (broadcast): Σx1·x2 / max(‖x1‖·‖x2‖, eps), as
+ * torch.nn.functional.cosine_similarity.
+ */
+export function cosineSimilarity(x1: Tensor, x2: Tensor, dim = 1, eps = 1e-8): Tensor {
+  const op = 'cosineSimilarity';
+  expectTensor(op, 'x1', x1);
+  expectTensor(op, 'x2', x2);
+  expectFloat(op, x1, 'x1');
+  const w12 = sum(mul(x1, x2), dim);
+  const n = sqrt(clamp(mul(sum(mul(x1, x1), dim), sum(mul(x2, x2), dim)), eps * eps));
+  return div(w12, n);
+}

@@ -1,4 +1,5 @@
-// Loss functions: cross-entropy (label smoothing, ignore index), NLL, MSE, L1, smooth L1, BCE (with logits), KL divergence.
+// Loss functions: cross-entropy (label smoothing, ignore index), NLL, MSE, L1, smooth L1, Huber, BCE (with logits),
+// KL divergence, margin ranking, triplet margin, cosine embedding.
 // NLL runs the backends' nllLoss kernels; the others are composed from differentiable ops, following
 // PyTorch's formulas (aten/src/ATen/native/Loss.cpp and LossNLL.cpp).
 import { toFloat32 } from './autocast.js';
@@ -11,7 +12,8 @@ import { broadcastShapes, shapesEqual } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { logSoftmax } from './activation.js';
 import { cast } from './convert.js';
-import { abs, add, clamp, div, eq, exp, log, log1p, lt, mul, neg, square, sub, where } from './elementwise.js';
+import { abs, add, clamp, div, eq, exp, log, log1p, lt, minimum, mul, neg, sqrt, square, sub, where } from './elementwise.js';
+import { pairwiseDistance } from './linalg.js';
 import { mean, sum } from './reduce.js';
 import { permute, reshape, unsqueeze } from './shape.js';
 import { backendOf, describe, expectFloat, expectIndex, expectTensor, wrap } from './util.js';
@@ -355,4 +357,79 @@ export function klDiv(input: Tensor, target: Tensor, reduction: Reduction | 'bat
   }
   if (r === 'batchmean') return input.ndim === 0 ? sum(loss) : div(sum(loss), input.shape[0]);
   return applyReduction(loss, r);
+}
+
+// ---------------------------------------------------------------- huber, margin and embedding losses
+
+/**
+ * Huber loss with threshold delta > 0: 0.5·d² where |d| < delta, else delta·(|d| − 0.5·delta), as
+ * torch.nn.functional.huber_loss (= delta · smoothL1Loss with beta = delta).
+ */
+export function huberLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean', delta = 1): Tensor {
+  const op = 'huberLoss';
+  if (typeof delta !== 'number' || !(delta > 0)) throw new StrataError(op, `delta must be a number > 0, got ${String(delta)}`);
+  const t = pair(op, input, target);
+  const r = checkReduction<Reduction>(op, reduction);
+  const d = sub(input, t);
+  const ad = abs(d);
+  return applyReduction(where(lt(ad, delta), mul(square(d), 0.5), mul(sub(ad, 0.5 * delta), delta)), r);
+}
+
+/**
+ * max(0, −y·(x1 − x2) + margin) with y = 1 (x1 should rank higher) or −1, as
+ * torch.nn.functional.margin_ranking_loss. x1, x2, y broadcast.
+ */
+export function marginRankingLoss(x1: Tensor, x2: Tensor, y: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
+  const op = 'marginRankingLoss';
+  expectTensor(op, 'input1', x1);
+  expectTensor(op, 'input2', x2);
+  expectTensor(op, 'target', y);
+  expectFloat(op, x1, 'input1');
+  const r = checkReduction<Reduction>(op, opts.reduction ?? 'mean');
+  return applyReduction(clamp(add(mul(neg(y), sub(x1, x2)), opts.margin ?? 0), 0), r);
+}
+
+/**
+ * Triplet margin loss (Schroff et al., 2015, FaceNet): max(d(a, p) − d(a, n) + margin, 0) with d the
+ * p-norm of the difference (+eps) along the last dim; `swap` uses min(d(a, n), d(p, n)), as
+ * torch.nn.functional.triplet_margin_loss. anchor, positive, negative: [N, D] (or [D]).
+ */
+export function tripletMarginLoss(anchor: Tensor, positive: Tensor, negative: Tensor, opts: { margin?: number; p?: number; eps?: number; swap?: boolean; reduction?: Reduction } = {}): Tensor {
+  const op = 'tripletMarginLoss';
+  for (const [n, t] of [['anchor', anchor], ['positive', positive], ['negative', negative]] as const) {
+    expectTensor(op, n, t);
+    expectFloat(op, t, n);
+  }
+  if (anchor.ndim !== positive.ndim || anchor.ndim !== negative.ndim) {
+    throw new StrataError(op, `anchor ${fmtShape(anchor.shape)}, positive ${fmtShape(positive.shape)} and negative ${fmtShape(negative.shape)} must have the same number of dims`);
+  }
+  const r = checkReduction<Reduction>(op, opts.reduction ?? 'mean');
+  const p = opts.p ?? 2, eps = opts.eps ?? 1e-6;
+  const dist = (a: Tensor, b: Tensor) => pairwiseDistance(a, b, p, eps);
+  const dPos = dist(anchor, positive);
+  let dNeg = dist(anchor, negative);
+  if (opts.swap) dNeg = minimum(dNeg, dist(positive, negative));
+  return applyReduction(clamp(add(sub(dPos, dNeg), opts.margin ?? 1), 0), r);
+}
+
+/**
+ * 1 − cos(x1, x2) where y = 1, max(0, cos(x1, x2) − margin) where y = −1, with cos along dim 1 (the last
+ * dim of 1-D inputs), as torch.nn.functional.cosine_embedding_loss. x1, x2: [N, D]; y: [N].
+ */
+export function cosineEmbeddingLoss(x1: Tensor, x2: Tensor, y: Tensor, opts: { margin?: number; reduction?: Reduction } = {}): Tensor {
+  const op = 'cosineEmbeddingLoss';
+  expectTensor(op, 'input1', x1);
+  expectTensor(op, 'input2', x2);
+  expectTensor(op, 'target', y);
+  expectFloat(op, x1, 'input1');
+  if (!shapesEqual(x1.shape, x2.shape)) throw new StrataError(op, `input1 ${fmtShape(x1.shape)} and input2 ${fmtShape(x2.shape)} must have the same shape`);
+  const r = checkReduction<Reduction>(op, opts.reduction ?? 'mean');
+  const d = x1.ndim - 1;
+  // NOTE: PyTorch's formula: Σx1·x2 / sqrt((Σx1² + ε)(Σx2² + ε)) with ε = 1e-12.
+  const e = 1e-12;
+  const cos = div(sum(mul(x1, x2), d), sqrt(mul(add(sum(mul(x1, x1), d), e), add(sum(mul(x2, x2), d), e))));
+  const pos = sub(1, cos);
+  const negPart = clamp(sub(cos, opts.margin ?? 0), 0);
+  const yf = cast(y, cos.dtype);
+  return applyReduction(where(eq(yf, 1), pos, where(eq(yf, -1), negPart, 0)), r);
 }

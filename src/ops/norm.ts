@@ -1,14 +1,16 @@
-// Normalisation: batch norm (training and eval, running statistics), layer norm, group norm.
+// Normalisation: batch norm (training and eval, running statistics), layer norm, group norm; instance norm and
+// normalize composed of them.
 // Forward and backward run the backends' fused kernels (ATen's native_*_norm on native).
 import { toFloat32 } from './autocast.js';
 import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
-import { isGradEnabled } from '../autograd/grad-mode.js';
+import { isGradEnabled, noGrad } from '../autograd/grad-mode.js';
 import type { Backend, Handle } from '../backends/backend.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { shapesEqual, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { add, mul } from './elementwise.js';
-import { narrow } from './shape.js';
+import { add, clamp, div, mul, sqrt, sub } from './elementwise.js';
+import { mean, norm, variance } from './reduce.js';
+import { narrow, reshape } from './shape.js';
 import { backendOf, describe, expectFloat, expectTensor, wrap } from './util.js';
 
 export interface BatchNormOptions {
@@ -243,4 +245,65 @@ export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, 
   record(groupNormDef, [x, w, bi], y, [x, mean, rstd, ...(w ? [w] : [])], { hasWeight: w !== null, hasBias: bi !== null, groups: numGroups, c });
   releaseUnsaved(y, mean, rstd);
   return y;
+}
+
+// ---------------------------------------------------------------- instanceNorm, normalize (composed)
+
+/** Options of instanceNorm, as torch.nn.functional.instance_norm. */
+export interface InstanceNormOptions {
+  runningMean?: Tensor | null;
+  runningVar?: Tensor | null;
+  weight?: Tensor | null;
+  bias?: Tensor | null;
+  /** Normalise with the batch's statistics (default true); false uses the running ones. */
+  useInputStats?: boolean;
+  momentum?: number;
+  eps?: number;
+}
+
+/**
+ * Instance normalisation (Ulyanov et al., 2016) of x [N, C, *]: each sample's channel is normalised
+ * over its spatial positions, then y = x̂·weight + bias per channel (weight, bias [C]). With running
+ * stats and useInputStats, they are updated with the batch mean of the per-instance statistics
+ * (unbiased variance), as PyTorch does. Built on groupNorm with one group per channel.
+ */
+export function instanceNorm(x: Tensor, opts: InstanceNormOptions = {}): Tensor {
+  const op = 'instanceNorm';
+  expectTensor(op, 'input', x);
+  expectFloat(op, x);
+  if (x.ndim < 3) throw new StrataError(op, `expected an input of shape [N, C, *] with spatial dims (at least 3 dims), got ${fmtShape(x.shape)}`);
+  const eps = opts.eps ?? 1e-5, momentum = opts.momentum ?? 0.1;
+  checkEps(op, eps);
+  const c = x.shape[1];
+  const what = `the input's ${c} channels`;
+  const w = checkParam(op, 'weight', opts.weight, x, [c], what);
+  const bi = checkParam(op, 'bias', opts.bias, x, [c], what);
+  const rm = checkParam(op, 'runningMean', opts.runningMean, x, [c], what);
+  const rv = checkParam(op, 'runningVar', opts.runningVar, x, [c], what);
+  const chan = [c, ...new Array<number>(x.ndim - 2).fill(1)];
+  let y: Tensor;
+  if (opts.useInputStats ?? true) {
+    y = groupNorm(x, c, null, null, eps);
+    if (rm || rv) {
+      noGrad(() => {
+        const spatial = Array.from({ length: x.ndim - 2 }, (_, i) => i + 2);
+        const xd = x.detach();
+        if (rm) rm.mul_(1 - momentum).add_(mean(mean(xd, spatial), 0), momentum);
+        if (rv) rv.mul_(1 - momentum).add_(mean(variance(xd, spatial, { correction: 1 }), 0), momentum);
+      });
+    }
+  } else {
+    if (!rm || !rv) throw new StrataError(op, 'useInputStats=false needs runningMean and runningVar');
+    y = div(sub(x, reshape(rm, chan)), sqrt(add(reshape(rv, chan), eps)));
+  }
+  if (w) y = mul(y, reshape(w, chan));
+  if (bi) y = add(y, reshape(bi, chan));
+  return y;
+}
+
+/** x / max(‖x‖_p, eps) along dim, as torch.nn.functional.normalize. */
+export function normalize(x: Tensor, p = 2, dim = 1, eps = 1e-12): Tensor {
+  expectTensor('normalize', 'input', x);
+  expectFloat('normalize', x);
+  return div(x, clamp(norm(x, p, dim, true), eps));
 }

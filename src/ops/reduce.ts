@@ -8,7 +8,7 @@ import { normDim, normDims, reducedShape, shapesEqual, type Shape } from '../ten
 import type { Tensor } from '../tensor/tensor.js';
 import { abs, div, eq, exp, logicalOr, isnan, mul, ne, pow, sign, sqrt, sub, where } from './elementwise.js';
 import { zerosLike } from './creation.js';
-import { expand, flip, reshape } from './shape.js';
+import { cat, expand, flip, narrow, reshape } from './shape.js';
 import { describe, expectInt, expectTensor, wrap } from './util.js';
 
 type Dims = number | readonly number[] | null | undefined;
@@ -519,4 +519,27 @@ export function sort(x: Tensor, dim = -1, descending = false): { values: Tensor;
   const values = wrap(b, vh, x.shape, x.dtype), indices = wrap(b, ih, x.shape, 'int64');
   record(sortDef, [x], [values, indices], [indices], { dim: d, keepdim: true });
   return { values, indices };
+}
+
+// ---------------------------------------------------------------- cumprod, argsort (composed)
+
+/**
+ * Running product along `dim` (same shape), as torch.cumprod. Composed of slices and products, so its
+ * gradient is exact also where x has zeros (the log-space shortcut would give NaN there).
+ * NOTE: one multiply per position along dim: fine for the short dims it is used on, slow for long ones.
+ */
+export function cumprod(x: Tensor, dim: number): Tensor {
+  expectTensor('cumprod', 'input', x);
+  const d = normDim('cumprod', dim, x.ndim);
+  if (x.ndim === 0) return x;
+  const n = x.shape[d];
+  if (n <= 1) return x;
+  const parts: Tensor[] = [narrow(x, d, 0, 1)];
+  for (let k = 1; k < n; k++) parts.push(mul(parts[k - 1], narrow(x, d, k, 1)));
+  return cat(parts, d);
+}
+
+/** The int64 indices that sort x along `dim` (sort(x).indices), as torch.argsort. */
+export function argsort(x: Tensor, dim = -1, descending = false): Tensor {
+  return sort(x, dim, descending).indices;
 }

@@ -1,9 +1,12 @@
-// Shape ops: views (view, reshape, permute, expand, slice, squeeze), joins (cat, stack), splits, flip, pad.
+// Shape ops: views (view, reshape, permute, expand, slice, squeeze), joins (cat, stack), splits, flip, pad;
+// composed ones: roll, tril/triu, movedim, diagonal, repeatInterleave, pixelShuffle, padMode.
 import { defineOp, record } from '../autograd/graph.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { inferShape, normDim, normDims, numel, shapesEqual, type Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { zeros } from './creation.js';
+import { tensor as tensorOf, zeros } from './creation.js';
+import { where as whereOp } from './elementwise.js';
+import { indexSelect as indexSelectOp } from './indexing.js';
 import { sumToShape } from './reduce.js';
 import { backendOf, describe, expectTensor, wrap } from './util.js';
 
@@ -348,5 +351,178 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   for (let k = 0; k < pads.length / 2; k++) shape[x.ndim - 1 - k] += pads[2 * k] + pads[2 * k + 1];
   const out = wrap(x.backend, x.backend.pad(x, pads, value, shape), shape, x.dtype);
   record(padDef, [x], out, [], { pads: pads.slice(), value });
+  return out;
+}
+
+// ---------------------------------------------------------------- composed shape ops (roll, tril, movedim, …)
+// Built from the primitives above (slices, cat, indexSelect, where), so both backends and autograd come free.
+
+function indexTensor(values: readonly number[], like: Tensor): Tensor {
+  return tensorOf(values, { dtype: 'int64', backend: like.backend });
+}
+
+/**
+ * Shifts elements along dims by `shifts` (wrapping around), as torch.roll; with no dims, x is
+ * flattened, rolled and reshaped back.
+ * @example st.roll(st.tensor([1, 2, 3, 4]), 1)   // [4, 1, 2, 3]
+ */
+export function roll(x: Tensor, shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+  const op = 'roll';
+  expectTensor(op, 'input', x);
+  const s = typeof shifts === 'number' ? [shifts] : shifts.slice();
+  if (dims === undefined) {
+    if (s.length !== 1) throw new StrataError(op, `without dims, shifts must be one integer, got [${s.join(',')}]`);
+    return reshape(roll(flatten(x), s[0], 0), x.shape);
+  }
+  const d = typeof dims === 'number' ? [dims] : dims.slice();
+  if (d.length !== s.length) throw new StrataError(op, `shifts [${s.join(',')}] and dims [${d.join(',')}] must have the same length`);
+  let out = x;
+  d.forEach((dim, i) => {
+    const k = normDim(op, dim, x.ndim);
+    const n = x.shape[k];
+    if (n === 0) return;
+    const sh = ((s[i] % n) + n) % n;
+    if (sh === 0) return;
+    out = cat([slice(out, k, n - sh, n), slice(out, k, 0, n - sh)], k);
+  });
+  return out;
+}
+
+function triangle(op: string, x: Tensor, diagonal: number, lower: boolean): Tensor {
+  expectTensor(op, 'input', x);
+  if (x.ndim < 2) throw new StrataError(op, `expects a tensor with at least 2 dimensions, got shape ${fmtShape(x.shape)}`);
+  if (!Number.isInteger(diagonal)) throw new StrataError(op, `diagonal must be an integer, got ${diagonal}`);
+  const r = x.shape[x.ndim - 2], c = x.shape[x.ndim - 1];
+  const keep: boolean[] = [];
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) keep.push(lower ? j - i <= diagonal : j - i >= diagonal);
+  const mask = tensorOf(keep, { dtype: 'bool', backend: x.backend, shape: [r, c] });
+  return whereOp(mask, x, 0);
+}
+
+/** Lower triangle of the last two dims (elements with j − i <= diagonal), the rest zero. x: [..., R, C]. */
+export function tril(x: Tensor, diagonal = 0): Tensor {
+  return triangle('tril', x, diagonal, true);
+}
+
+/** Upper triangle of the last two dims (elements with j − i >= diagonal), the rest zero. x: [..., R, C]. */
+export function triu(x: Tensor, diagonal = 0): Tensor {
+  return triangle('triu', x, diagonal, false);
+}
+
+/** Moves dims `source` to positions `destination` (a view), as torch.movedim. */
+export function movedim(x: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor {
+  const op = 'movedim';
+  expectTensor(op, 'input', x);
+  const src = (typeof source === 'number' ? [source] : source.slice()).map((v) => normDim(op, v, x.ndim));
+  const dst = (typeof destination === 'number' ? [destination] : destination.slice()).map((v) => normDim(op, v, x.ndim));
+  if (src.length !== dst.length) throw new StrataError(op, `source [${src.join(',')}] and destination [${dst.join(',')}] must have the same length`);
+  if (new Set(src).size !== src.length || new Set(dst).size !== dst.length) throw new StrataError(op, 'source and destination must not repeat a dimension');
+  const order = new Array<number>(x.ndim).fill(-1);
+  src.forEach((s, i) => (order[dst[i]] = s));
+  const rest = Array.from({ length: x.ndim }, (_, i) => i).filter((i) => !src.includes(i));
+  let k = 0;
+  for (let i = 0; i < x.ndim; i++) if (order[i] === -1) order[i] = rest[k++];
+  return permute(x, order);
+}
+
+/**
+ * The diagonal with `offset` of the planes given by dim1 and dim2 (moved to the last dim), as torch.diagonal.
+ * x: [..., R, ..., C, ...] → [..., L] with L the diagonal's length.
+ */
+export function diagonal(x: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
+  const op = 'diagonal';
+  expectTensor(op, 'input', x);
+  if (x.ndim < 2) throw new StrataError(op, `expects a tensor with at least 2 dimensions, got shape ${fmtShape(x.shape)}`);
+  const a = normDim(op, dim1, x.ndim), b = normDim(op, dim2, x.ndim);
+  if (a === b) throw new StrataError(op, `dim1 and dim2 must differ, both are ${a}`);
+  let m = movedim(x, [a, b], [x.ndim - 2, x.ndim - 1]);
+  const lead = m.shape.slice(0, -2);
+  m = offset >= 0 ? slice(m, -1, Math.min(offset, m.shape[m.ndim - 1])) : slice(m, -2, Math.min(-offset, m.shape[m.ndim - 2]));
+  const r = m.shape[m.ndim - 2], c = m.shape[m.ndim - 1];
+  const len = Math.min(r, c);
+  if (len === 0) return reshape(slice(m, -1, 0, 0), [...lead, 0]);
+  // NOTE: element (i, i) of a row-major [len, c] block sits at i·(c + 1) of its flattening.
+  const flat = reshape(slice(m, -2, 0, len), [...lead, len * c]);
+  return slice(flat, -1, 0, (len - 1) * (c + 1) + 1, c + 1);
+}
+
+/**
+ * Repeats each element `repeats` times along dim (a number, or an int tensor/list with one count per
+ * element), as torch.repeat_interleave; without dim, x is flattened first.
+ * @example st.repeatInterleave(st.tensor([1, 2]), 2)   // [1, 1, 2, 2]
+ */
+export function repeatInterleave(x: Tensor, repeats: number | readonly number[] | Tensor, dim?: number): Tensor {
+  const op = 'repeatInterleave';
+  expectTensor(op, 'input', x);
+  const src = dim === undefined ? flatten(x) : x;
+  const d = dim === undefined ? 0 : normDim(op, dim, x.ndim);
+  const n = src.shape[d];
+  const counts = typeof repeats === 'number' ? new Array<number>(n).fill(repeats)
+    : repeats instanceof Tensor ? Array.from(repeats.data() as ArrayLike<number | bigint>, Number) : repeats.slice();
+  if (counts.length === 1 && n !== 1) while (counts.length < n) counts.push(counts[0]);
+  if (counts.length !== n) throw new StrataError(op, `repeats has ${counts.length} counts for a dimension of size ${n}`);
+  if (counts.some((c) => !Number.isInteger(c) || c < 0)) throw new StrataError(op, `repeats must be non-negative integers, got [${counts.join(',')}]`);
+  const idx: number[] = [];
+  counts.forEach((c, i) => { for (let k = 0; k < c; k++) idx.push(i); });
+  return indexSelectOp(src, d, indexTensor(idx, x));
+}
+
+/** Rearranges [N, C·r², H, W] into [N, C, H·r, W·r] (Shi et al., 2016, ESPCN), as torch.pixel_shuffle. */
+export function pixelShuffle(x: Tensor, upscaleFactor: number): Tensor {
+  const op = 'pixelShuffle';
+  expectTensor(op, 'input', x);
+  const r = upscaleFactor;
+  if (!Number.isInteger(r) || r < 1) throw new StrataError(op, `upscaleFactor must be a positive integer, got ${r}`);
+  if (x.ndim < 3 || x.shape[x.ndim - 3] % (r * r) !== 0) throw new StrataError(op, `expects [..., C·${r * r}, H, W] (channels divisible by upscaleFactor² = ${r * r}), got shape ${fmtShape(x.shape)}`);
+  const lead = x.shape.slice(0, -3);
+  const [c, h, w] = x.shape.slice(-3);
+  const k = lead.length;
+  const y = reshape(x, [...lead, c / (r * r), r, r, h, w]);
+  const order = [...lead.map((_, i) => i), k, k + 3, k + 1, k + 4, k + 2];
+  return reshape(permute(y, order), [...lead, c / (r * r), h * r, w * r]);
+}
+
+/** The inverse of pixelShuffle: [N, C, H·r, W·r] → [N, C·r², H, W]. */
+export function pixelUnshuffle(x: Tensor, downscaleFactor: number): Tensor {
+  const op = 'pixelUnshuffle';
+  expectTensor(op, 'input', x);
+  const r = downscaleFactor;
+  if (!Number.isInteger(r) || r < 1) throw new StrataError(op, `downscaleFactor must be a positive integer, got ${r}`);
+  if (x.ndim < 3 || x.shape[x.ndim - 1] % r !== 0 || x.shape[x.ndim - 2] % r !== 0) throw new StrataError(op, `expects [..., C, H, W] with H and W divisible by ${r}, got shape ${fmtShape(x.shape)}`);
+  const lead = x.shape.slice(0, -3);
+  const [c, h, w] = x.shape.slice(-3);
+  const k = lead.length;
+  const y = reshape(x, [...lead, c, h / r, r, w / r, r]);
+  const order = [...lead.map((_, i) => i), k, k + 2, k + 4, k + 1, k + 3];
+  return reshape(permute(y, order), [...lead, c * r * r, h / r, w / r]);
+}
+
+/** Padding modes of torch.nn.functional.pad other than 'constant'. */
+export type PadMode = 'reflect' | 'replicate' | 'circular';
+
+/**
+ * Pads the last pads.length/2 dims by reflection (without repeating the edge), replication of the edge,
+ * or wrapping around, as torch.nn.functional.pad(x, pads, mode). pads = [lastLeft, lastRight, prevLeft, …].
+ */
+export function padMode(x: Tensor, pads: readonly number[], mode: PadMode): Tensor {
+  const op = `pad(mode='${mode}')`;
+  expectTensor(op, 'input', x);
+  if (pads.length % 2 !== 0 || pads.length / 2 > x.ndim) throw new StrataError(op, `pads must have an even length of at most ${2 * x.ndim} for shape ${fmtShape(x.shape)}, got [${pads.join(',')}]`);
+  if (pads.some((p) => !Number.isInteger(p) || p < 0)) throw new StrataError(op, `pads must be non-negative integers, got [${pads.join(',')}]`);
+  let out = x;
+  for (let k = 0; k < pads.length / 2; k++) {
+    const d = x.ndim - 1 - k, n = x.shape[d], lo = pads[2 * k], hi = pads[2 * k + 1];
+    if (lo === 0 && hi === 0) continue;
+    if (mode === 'reflect' && (lo >= n || hi >= n)) throw new StrataError(op, `padding (${lo}, ${hi}) must be less than the size ${n} of dim ${d} (shape ${fmtShape(x.shape)})`);
+    if (mode === 'circular' && (lo > n || hi > n)) throw new StrataError(op, `padding (${lo}, ${hi}) must be at most the size ${n} of dim ${d} (shape ${fmtShape(x.shape)})`);
+    if (n === 0) throw new StrataError(op, `cannot pad an empty dim ${d} (shape ${fmtShape(x.shape)})`);
+    const idx: number[] = [];
+    for (let i = -lo; i < n + hi; i++) {
+      if (mode === 'replicate') idx.push(Math.min(Math.max(i, 0), n - 1));
+      else if (mode === 'circular') idx.push(((i % n) + n) % n);
+      else idx.push(i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+    }
+    out = indexSelectOp(out, d, indexTensor(idx, x));
+  }
   return out;
 }

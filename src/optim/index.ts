@@ -5,12 +5,15 @@ export { SGD } from './sgd.js';
 export type { SGDOptions } from './sgd.js';
 export { Adam, AdamW } from './adam.js';
 export type { AdamOptions } from './adam.js';
+export { NAdam, RAdam, Adamax } from './adam-variants.js';
+export type { NAdamOptions, RAdamOptions, AdamaxOptions } from './adam-variants.js';
 export { RMSprop, Adagrad } from './rmsprop.js';
 export type { RMSpropOptions, AdagradOptions } from './rmsprop.js';
 export { clipGradNorm_, clipGradValue_ } from './clip.js';
 export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR, CosineWithWarmup, OneCycleLR, ReduceLROnPlateau,
+  LambdaLR, PolynomialLR, CosineAnnealingWarmRestarts, CyclicLR,
 } from './scheduler.js';
-export type { SchedulerState, OneCycleOptions, PlateauOptions } from './scheduler.js';
+export type { SchedulerState, OneCycleOptions, PlateauOptions, CyclicLROptions } from './scheduler.js';
 export { GradScaler } from './grad-scaler.js';
 export type { GradScalerOptions } from './grad-scaler.js';

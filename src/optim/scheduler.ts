@@ -1,4 +1,5 @@
-// Learning-rate schedulers: step, multi-step, exponential, cosine (with warm-up), one-cycle, reduce-on-plateau.
+// Learning-rate schedulers: step, multi-step, exponential, cosine (with warm-up, with restarts), one-cycle, cyclic,
+// polynomial, lambda, reduce-on-plateau.
 import { StrataError } from '../tensor/errors.js';
 import type { GroupBase, Optimizer } from './optimizer.js';
 
@@ -241,5 +242,117 @@ export class ReduceLROnPlateau {
     this.best = Number(s.best);
     this.badEpochs = Number(s.badEpochs);
     this.cooldownLeft = Number(s.cooldownLeft);
+  }
+}
+
+// ---------------------------------------------------------------- LambdaLR, PolynomialLR, warm restarts, cyclic
+
+/** lr·lrLambda(t), as torch.optim.lr_scheduler.LambdaLR (one function for every group). */
+export class LambdaLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly lrLambda: (epoch: number) => number) {
+    super(opt);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    return base * this.lrLambda(t);
+  }
+}
+
+/** lr·(1 − min(t, totalIters)/totalIters)^power, as torch.optim.lr_scheduler.PolynomialLR. */
+export class PolynomialLR extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly totalIters = 5, readonly power = 1) {
+    super(opt);
+    if (!(totalIters > 0)) throw new StrataError('PolynomialLR', `totalIters must be > 0, got ${totalIters}`);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    return base * Math.pow(1 - Math.min(t, this.totalIters) / this.totalIters, this.power);
+  }
+}
+
+/**
+ * Cosine annealing with warm restarts (Loshchilov & Hutter, 2017, SGDR): the cosine restarts after
+ * t0, then t0·tMult, t0·tMult², … steps, as torch.optim.lr_scheduler.CosineAnnealingWarmRestarts.
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  constructor(opt: Optimizer<GroupBase>, readonly t0: number, readonly tMult = 1, readonly etaMin = 0) {
+    super(opt);
+    if (!(Number.isInteger(t0) && t0 > 0)) throw new StrataError('CosineAnnealingWarmRestarts', `t0 must be a positive integer, got ${t0}`);
+    if (!(Number.isInteger(tMult) && tMult >= 1)) throw new StrataError('CosineAnnealingWarmRestarts', `tMult must be an integer >= 1, got ${tMult}`);
+    this.apply();
+  }
+  protected lrAt(base: number, t: number): number {
+    let tCur = t, tI = this.t0;
+    if (this.tMult === 1) tCur = t % this.t0;
+    else if (t >= this.t0) {
+      const n = Math.floor(Math.log((t / this.t0) * (this.tMult - 1) + 1) / Math.log(this.tMult));
+      tCur = t - (this.t0 * (Math.pow(this.tMult, n) - 1)) / (this.tMult - 1);
+      tI = this.t0 * Math.pow(this.tMult, n);
+    }
+    return this.etaMin + ((base - this.etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
+  }
+}
+
+/** Options of CyclicLR, as torch.optim.lr_scheduler.CyclicLR. */
+export interface CyclicLROptions {
+  stepSizeUp?: number;
+  stepSizeDown?: number | null;
+  mode?: 'triangular' | 'triangular2' | 'exp_range';
+  gamma?: number;
+  /** Cycle the optimizer's momentum inversely to the lr between baseMomentum and maxMomentum (default true). */
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
+}
+
+/**
+ * Cyclical learning rates (Smith, 2017): the lr goes from baseLr up to maxLr in stepSizeUp steps and back
+ * in stepSizeDown; 'triangular2' halves the amplitude each cycle, 'exp_range' scales it by gamma^t.
+ * The lrs given here replace the optimizer's (as PyTorch does).
+ */
+export class CyclicLR extends LRScheduler {
+  readonly maxLr: number;
+  private readonly up: number;
+  private readonly total: number;
+  private readonly o: Required<Omit<CyclicLROptions, 'stepSizeDown'>>;
+  constructor(opt: Optimizer<GroupBase>, readonly baseLr: number, maxLr: number, opts: CyclicLROptions = {}) {
+    opt.paramGroups.forEach((g) => {
+      g.lr = baseLr;
+      (g as { initialLr?: number }).initialLr = baseLr;
+    });
+    super(opt);
+    this.maxLr = maxLr;
+    this.o = { stepSizeUp: 2000, mode: 'triangular', gamma: 1, cycleMomentum: true, baseMomentum: 0.8, maxMomentum: 0.9, ...opts };
+    const down = opts.stepSizeDown ?? this.o.stepSizeUp;
+    this.total = this.o.stepSizeUp + down;
+    this.up = this.o.stepSizeUp / this.total;
+    if (!(this.total > 0)) throw new StrataError('CyclicLR', `stepSizeUp + stepSizeDown must be > 0, got ${this.total}`);
+    if (this.o.cycleMomentum) {
+      for (const g of opt.paramGroups as unknown as Record<string, unknown>[]) {
+        if (!('momentum' in g)) throw new StrataError('CyclicLR', "the optimizer has no 'momentum' to cycle (as in PyTorch, Adam's betas are not cycled); pass cycleMomentum: false");
+      }
+    }
+    this.apply();
+  }
+  private position(t: number): { x: number; cycle: number } {
+    const cycle = Math.floor(1 + t / this.total);
+    const x = 1 + t / this.total - cycle;
+    return { x: x <= this.up ? x / this.up : (x - 1) / (this.up - 1), cycle };
+  }
+  private scale(cycle: number, t: number): number {
+    if (this.o.mode === 'triangular2') return 1 / Math.pow(2, cycle - 1);
+    if (this.o.mode === 'exp_range') return Math.pow(this.o.gamma, t);
+    return 1;
+  }
+  protected lrAt(_base: number, t: number): number {
+    const { x, cycle } = this.position(t);
+    return this.baseLr + (this.maxLr - this.baseLr) * x * this.scale(cycle, t);
+  }
+  protected override apply(): void {
+    super.apply();
+    if (!this.o?.cycleMomentum) return;
+    const { x, cycle } = this.position(this.lastEpoch);
+    const m = this.o.maxMomentum - (this.o.maxMomentum - this.o.baseMomentum) * x * this.scale(cycle, this.lastEpoch);
+    for (const g of this.optimizer.paramGroups as unknown as Record<string, unknown>[]) g.momentum = m;
   }
 }

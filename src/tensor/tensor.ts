@@ -386,6 +386,24 @@ export class Tensor {
   scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.scatterAdd(this, dim, index, src); }
   indexAdd(dim: number, index: Tensor, src: Tensor): Tensor { return ops.indexAdd(this, dim, index, src); }
 
+  // ---- composed ops (issue 12's API coverage)
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return ops.roll(this, shifts, dims); }
+  tril(diagonal?: number): Tensor { return ops.tril(this, diagonal); }
+  triu(diagonal?: number): Tensor { return ops.triu(this, diagonal); }
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return ops.movedim(this, source, destination); }
+  diagonal(offset?: number, dim1?: number, dim2?: number): Tensor { return ops.diagonal(this, offset, dim1, dim2); }
+  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor { return ops.repeatInterleave(this, repeats, dim); }
+  cumprod(dim: number): Tensor { return ops.cumprod(this, dim); }
+  argsort(dim?: number, descending?: boolean): Tensor { return ops.argsort(this, dim, descending); }
+  nonzero(): Tensor { return ops.nonzero(this); }
+  maskedSelect(mask: Tensor): Tensor { return ops.maskedSelect(this, mask); }
+  scatter(dim: number, index: Tensor, src: Tensor | number): Tensor { return ops.scatter(this, dim, index, src); }
+  logSigmoid(): Tensor { return ops.logSigmoid(this); }
+  mish(): Tensor { return ops.mish(this); }
+  hardswish(): Tensor { return ops.hardswish(this); }
+  hardsigmoid(): Tensor { return ops.hardsigmoid(this); }
+  selu(): Tensor { return ops.selu(this); }
+
   // ---- in place (no autograd through leaves that require grad)
   copy_(src: Tensor): this { ops.copyInPlace(this, src); return this; }
   fill_(value: number): this { ops.fillInPlace(this, value); return this; }

@@ -1,7 +1,8 @@
 // Activation, softmax and dropout layers.
 import type { Tensor } from '../../tensor/tensor.js';
 import { StrataError } from '../../tensor/errors.js';
-import { Module } from '../module.js';
+import { Module, Parameter } from '../module.js';
+import type { DType } from '../../tensor/dtype.js';
 import * as F from '../../ops/index.js';
 
 export class ReLU extends Module {
@@ -70,4 +71,36 @@ export class Dropout extends Module {
     return F.dropout(x, this.p, this.training);
   }
   override extraRepr(): string { return `p=${this.p}`; }
+}
+
+// Activations composed of elementwise ops (issue 12).
+export class LogSigmoid extends Module {
+  forward(x: Tensor): Tensor { return F.logSigmoid(x); }
+}
+export class Mish extends Module {
+  forward(x: Tensor): Tensor { return F.mish(x); }
+}
+export class Hardswish extends Module {
+  forward(x: Tensor): Tensor { return F.hardswish(x); }
+}
+export class Hardsigmoid extends Module {
+  forward(x: Tensor): Tensor { return F.hardsigmoid(x); }
+}
+export class SELU extends Module {
+  forward(x: Tensor): Tensor { return F.selu(x); }
+}
+/** Gated linear unit along `dim` (its size must be even). */
+export class GLU extends Module {
+  constructor(readonly dim = -1) { super(); }
+  forward(x: Tensor): Tensor { return F.glu(x, this.dim); }
+}
+/** PReLU with a learned `weight` [numParameters] (1, or one per channel), initialised to `init`. */
+export class PReLU extends Module {
+  weight: Tensor;
+  constructor(numParameters = 1, readonly init = 0.25, opts: { dtype?: DType } = {}) {
+    super();
+    this.weight = Parameter(F.full([numParameters], init, { dtype: opts.dtype ?? 'float32' }));
+  }
+  forward(x: Tensor): Tensor { return F.prelu(x, this.weight); }
+  override extraRepr(): string { return `numParameters=${this.weight.numel}`; }
 }

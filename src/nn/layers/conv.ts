@@ -17,6 +17,8 @@ export interface ConvLayerOptions {
   groups?: number;
   bias?: boolean;
   dtype?: DType;
+  /** How padding fills in: zeros (default), or by reflection, edge replication or wrap-around (PyTorch's padding_mode). */
+  paddingMode?: 'zeros' | F.PadMode;
 }
 export interface ConvTransposeLayerOptions {
   stride?: IntOrList;
@@ -59,13 +61,32 @@ abstract class ConvNd extends Module {
   }
 }
 
+/**
+ * With a paddingMode other than 'zeros', pads x itself (PyTorch's _reversed_padding_repeated_twice: 'same'
+ * puts the odd element on the right) and lets the convolution run unpadded.
+ */
+function padForMode(x: Tensor, o: ConvLayerOptions, kernel: number[], name: string): { x: Tensor; padding: ConvLayerOptions['padding'] } {
+  const mode = o.paddingMode ?? 'zeros';
+  if (mode === 'zeros') return { x, padding: o.padding };
+  if (!['reflect', 'replicate', 'circular'].includes(mode)) throw new StrataError(name, `paddingMode must be 'zeros', 'reflect', 'replicate' or 'circular', got ${JSON.stringify(mode)}`);
+  const n = kernel.length;
+  const dil = tuple(o.dilation ?? 1, n);
+  let lr: [number, number][];
+  if (o.padding === 'same') lr = kernel.map((k, i) => { const t = dil[i] * (k - 1); return [Math.floor(t / 2), t - Math.floor(t / 2)]; });
+  else if (o.padding === 'valid' || o.padding === undefined) lr = kernel.map(() => [0, 0]);
+  else lr = tuple(o.padding, n).map((p) => [p, p]);
+  const pads = lr.reverse().flat();
+  return { x: pads.some((p) => p > 0) ? F.padMode(x, pads, mode) : x, padding: 0 };
+}
+
 /** x: [N, Cin, L] → [N, Cout, Lout]. */
 export class Conv1d extends ConvNd {
   constructor(inChannels: number, outChannels: number, kernelSize: number, readonly opts: ConvLayerOptions = {}) {
     super(inChannels, outChannels, kernelSize, 1, false, opts.groups ?? 1, opts.bias ?? true, opts.dtype, 'Conv1d');
   }
   forward(x: Tensor): Tensor {
-    return F.conv1d(x, this.weight, this.bias, { stride: this.opts.stride, padding: this.opts.padding, dilation: this.opts.dilation, groups: this.groups });
+    const { x: xp, padding } = padForMode(x, this.opts, this.kernelSize, 'Conv1d');
+    return F.conv1d(xp, this.weight, this.bias, { stride: this.opts.stride, padding, dilation: this.opts.dilation, groups: this.groups });
   }
 }
 
@@ -78,7 +99,8 @@ export class Conv2d extends ConvNd {
     super(inChannels, outChannels, kernelSize, 2, false, opts.groups ?? 1, opts.bias ?? true, opts.dtype, 'Conv2d');
   }
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.opts.stride, padding: this.opts.padding, dilation: this.opts.dilation, groups: this.groups });
+    const { x: xp, padding } = padForMode(x, this.opts, this.kernelSize, 'Conv2d');
+    return F.conv2d(xp, this.weight, this.bias, { stride: this.opts.stride, padding, dilation: this.opts.dilation, groups: this.groups });
   }
   override extraRepr(): string {
     const o = this.opts;

@@ -1,4 +1,4 @@
-// Loss modules wrapping the loss functions (the targets are the second argument of forward).
+// Loss modules wrapping the loss functions (the targets are the last arguments of forward).
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Reduction } from '../../backends/backend.js';
 import { Module } from '../module.js';
@@ -36,4 +36,23 @@ export class BCELoss extends Module {
 export class KLDivLoss extends Module {
   constructor(readonly reduction: Reduction | 'batchmean' = 'mean', readonly logTarget = false) { super(); }
   forward(input: Tensor, target: Tensor): Tensor { return F.klDiv(input, target, this.reduction, this.logTarget); }
+}
+export class HuberLoss extends Module {
+  constructor(readonly reduction: Reduction = 'mean', readonly delta = 1) { super(); }
+  forward(input: Tensor, target: Tensor): Tensor { return F.huberLoss(input, target, this.reduction, this.delta); }
+}
+/** forward(x1, x2, y): y = 1 where x1 should rank higher, −1 where x2 should. */
+export class MarginRankingLoss extends Module {
+  constructor(readonly opts: { margin?: number; reduction?: Reduction } = {}) { super(); }
+  forward(x1: Tensor, x2: Tensor, y: Tensor): Tensor { return F.marginRankingLoss(x1, x2, y, this.opts); }
+}
+/** forward(anchor, positive, negative). */
+export class TripletMarginLoss extends Module {
+  constructor(readonly opts: { margin?: number; p?: number; eps?: number; swap?: boolean; reduction?: Reduction } = {}) { super(); }
+  forward(anchor: Tensor, positive: Tensor, negative: Tensor): Tensor { return F.tripletMarginLoss(anchor, positive, negative, this.opts); }
+}
+/** forward(x1, x2, y): y = 1 for pairs that should be similar, −1 for dissimilar ones. */
+export class CosineEmbeddingLoss extends Module {
+  constructor(readonly opts: { margin?: number; reduction?: Reduction } = {}) { super(); }
+  forward(x1: Tensor, x2: Tensor, y: Tensor): Tensor { return F.cosineEmbeddingLoss(x1, x2, y, this.opts); }
 }

@@ -1,4 +1,4 @@
-// Normalisation layers: BatchNorm1d/2d (running statistics), LayerNorm, GroupNorm.
+// Normalisation layers: BatchNorm1d/2d (running statistics), LayerNorm, GroupNorm, InstanceNorm2d.
 import type { Tensor } from '../../tensor/tensor.js';
 import { StrataError, fmtShape } from '../../tensor/errors.js';
 import { Module, Parameter } from '../module.js';
@@ -123,5 +123,46 @@ export class GroupNorm extends Module {
   }
   override extraRepr(): string {
     return `${this.numGroups}, ${this.numChannels}`;
+  }
+}
+
+/**
+ * Instance normalisation over [N, C, H, W] (torch.nn.InstanceNorm2d): each sample's channel is normalised
+ * over H×W. As PyTorch: affine and trackRunningStats default to false; with running stats, eval mode uses them.
+ */
+export class InstanceNorm2d extends Module {
+  weight: Tensor | null;
+  bias: Tensor | null;
+  declare runningMean: Tensor | null;
+  declare runningVar: Tensor | null;
+  declare numBatchesTracked: Tensor | null;
+  readonly eps: number;
+  readonly momentum: number;
+  constructor(readonly numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean; dtype?: DType } = {}) {
+    super();
+    const dtype = opts.dtype ?? 'float32';
+    this.eps = opts.eps ?? 1e-5;
+    this.momentum = opts.momentum ?? 0.1;
+    const affine = opts.affine ?? false;
+    this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
+    this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
+    const track = opts.trackRunningStats ?? false;
+    this.registerBuffer('runningMean', track ? F.zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('runningVar', track ? F.ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('numBatchesTracked', track ? F.zeros([], { dtype: 'int64' }) : null);
+  }
+  forward(x: Tensor): Tensor {
+    if (x.ndim !== 4 && x.ndim !== 3) throw new StrataError('InstanceNorm2d', `expected a 4-D [N, C, H, W] or 3-D [C, H, W] input, got shape ${fmtShape(x.shape)}`);
+    if (x.ndim === 3) return F.squeeze(this.forward(F.unsqueeze(x, 0)), 0);
+    if (x.shape[1] !== this.numFeatures) throw new StrataError('InstanceNorm2d', `expected ${this.numFeatures} channels, got shape ${fmtShape(x.shape)}`);
+    const useInputStats = this.training || !this.runningMean;
+    if (this.training && this.numBatchesTracked) {
+      const n = this.numBatchesTracked;
+      noGrad(() => n.add_(1));
+    }
+    return F.instanceNorm(x, { runningMean: this.runningMean, runningVar: this.runningVar, weight: this.weight, bias: this.bias, useInputStats, momentum: this.momentum, eps: this.eps });
+  }
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, affine=${this.weight !== null}, trackRunningStats=${this.runningMean !== null}`;
   }
 }

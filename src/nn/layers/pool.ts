@@ -1,4 +1,4 @@
-// Pooling layers: max and average (1-D, 2-D) and adaptive average pooling.
+// Pooling and resampling layers: max and average (1-D, 2-D), adaptive average and max pooling, pixel shuffle, upsample.
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import * as F from '../../ops/index.js';
@@ -63,4 +63,28 @@ export class AdaptiveAvgPool1d extends Module {
   forward(x: Tensor): Tensor {
     return F.adaptiveAvgPool1d(x, this.outputSize);
   }
+}
+
+/** Max pooling to a fixed output size: [N, C, H, W] → [N, C, oh, ow]. */
+export class AdaptiveMaxPool2d extends Module {
+  constructor(readonly outputSize: number | readonly (number | null)[]) { super(); }
+  forward(x: Tensor): Tensor { return F.adaptiveMaxPool2d(x, this.outputSize); }
+}
+
+/** [N, C·r², H, W] → [N, C, H·r, W·r]. */
+export class PixelShuffle extends Module {
+  constructor(readonly upscaleFactor: number) { super(); }
+  forward(x: Tensor): Tensor { return F.pixelShuffle(x, this.upscaleFactor); }
+}
+
+/** [N, C, H·r, W·r] → [N, C·r², H, W]. */
+export class PixelUnshuffle extends Module {
+  constructor(readonly downscaleFactor: number) { super(); }
+  forward(x: Tensor): Tensor { return F.pixelUnshuffle(x, this.downscaleFactor); }
+}
+
+/** Resizes by `size` or `scaleFactor` with 'nearest', 'linear' or 'bilinear' (torch.nn.Upsample). */
+export class Upsample extends Module {
+  constructor(readonly opts: F.InterpolateOptions) { super(); }
+  forward(x: Tensor): Tensor { return F.interpolate(x, this.opts); }
 }

@@ -11,7 +11,7 @@ import { LayerNorm } from './norm.js';
 import { Dropout } from './activation.js';
 import { ModuleList } from './container.js';
 import { MultiheadAttention } from './attention.js';
-import { normal_ } from '../init.js';
+import { normal_, xavierUniform_ } from '../init.js';
 import * as F from '../../ops/index.js';
 
 export type TransformerActivation = 'relu' | 'gelu';
@@ -325,5 +325,58 @@ export class LearnedPositionalEmbedding extends Module {
   }
   override extraRepr(): string {
     return `maxLen=${this.maxLen}, dModel=${this.dModel}`;
+  }
+}
+
+/** Options of nn.Transformer: the layers' options plus the stack sizes. */
+export interface TransformerOptions extends TransformerLayerOptions {
+  numEncoderLayers?: number;
+  numDecoderLayers?: number;
+}
+
+/** Masks of Transformer.forward, as torch.nn.Transformer.forward's keyword arguments. */
+export interface TransformerCallOptions {
+  srcMask?: Tensor | null;
+  tgtMask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  srcKeyPaddingMask?: Tensor | null;
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryKeyPaddingMask?: Tensor | null;
+}
+
+/**
+ * The encoder-decoder Transformer of Vaswani et al. (2017), as torch.nn.Transformer: `encoder` (layers
+ * and a final LayerNorm) and `decoder` (likewise), state-dict keys as PyTorch's. Defaults dModel 512, nhead 8,
+ * 6 + 6 layers, feed-forward 2048, dropout 0.1; weights with more than one dim start xavier-uniform.
+ * src [S, N, E], tgt [T, N, E] ([N, S, E], [N, T, E] with batchFirst) → [T, N, E].
+ */
+export class Transformer extends Module {
+  encoder: TransformerEncoder;
+  decoder: TransformerDecoder;
+  readonly batchFirst: boolean;
+  constructor(readonly dModel = 512, readonly nhead = 8, opts: TransformerOptions = {}) {
+    super();
+    const layerOpts: TransformerLayerOptions = { dimFeedforward: 2048, dropout: 0.1, ...opts };
+    const norm = () => new LayerNorm(dModel, { eps: opts.layerNormEps ?? 1e-5, dtype: opts.dtype });
+    this.encoder = new TransformerEncoder(() => new TransformerEncoderLayer(dModel, nhead, layerOpts), opts.numEncoderLayers ?? 6, { norm: norm() });
+    this.decoder = new TransformerDecoder(() => new TransformerDecoderLayer(dModel, nhead, layerOpts), opts.numDecoderLayers ?? 6, { norm: norm() });
+    this.batchFirst = opts.batchFirst ?? false;
+    this.resetParameters();
+  }
+  /** xavier_uniform_ on every parameter with more than one dim, as PyTorch's _reset_parameters. */
+  resetParameters(): void {
+    for (const p of this.parameters()) if (p.ndim > 1) xavierUniform_(p);
+  }
+  forward(src: Tensor, tgt: Tensor, opts: TransformerCallOptions = {}): Tensor {
+    const b = this.batchFirst ? 0 : 1;
+    if (src.ndim === 3 && tgt.ndim === 3 && src.shape[b] !== tgt.shape[b]) throw new StrataError('Transformer', `src ${fmtShape(src.shape)} and tgt ${fmtShape(tgt.shape)} must have the same batch size`);
+    if (src.shape[src.ndim - 1] !== this.dModel || tgt.shape[tgt.ndim - 1] !== this.dModel) {
+      throw new StrataError('Transformer', `src ${fmtShape(src.shape)} and tgt ${fmtShape(tgt.shape)} must have dModel=${this.dModel} features`);
+    }
+    const memory = this.encoder.forward(src, { mask: opts.srcMask, srcKeyPaddingMask: opts.srcKeyPaddingMask });
+    return this.decoder.forward(tgt, memory, { tgtMask: opts.tgtMask, memoryMask: opts.memoryMask, tgtKeyPaddingMask: opts.tgtKeyPaddingMask, memoryKeyPaddingMask: opts.memoryKeyPaddingMask });
+  }
+  override extraRepr(): string {
+    return `dModel=${this.dModel}, nhead=${this.nhead}`;
   }
 }
