@@ -11,7 +11,7 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from './autograd/gr
 export { grad } from './autograd/functional.js';
 export type { Backend, BackendName, BackendInfo } from './backends/backend.js';
 export { setBackend, getBackend, backendByName, setDefaultDevice, getDefaultDevice } from './backends/registry.js';
-export { Device, device } from './tensor/device.js';
+export { Device, device, isDeviceString } from './tensor/device.js';
 export type { DeviceLike, DeviceType } from './tensor/device.js';
 export * as cuda from './cuda.js';
 export { backends } from './cuda.js';

@@ -22,7 +22,7 @@ export const command = defineCommand({
     ...RUNTIME_FLAGS,
   }),
   async run(a) {
-    applyRuntime(a.get('backend'), a.get('threads'));
+    applyRuntime(a);
     const { model, config } = loadRun(a.need('checkpoint'), a.get('weights'));
     if (isTextDataset(String(config.dataset))) return textEval({ split: a.get('split'), dataDir: a.get('data-dir'), json: a.get('json') }, model, config);
     const ds = imageDataset(String(config.dataset));

@@ -22,7 +22,7 @@ export const command = defineCommand({
     ...RUNTIME_FLAGS,
   }),
   run(a) {
-    applyRuntime(a.get('backend'), a.get('threads'));
+    applyRuntime(a);
     const prompt = a.need('prompt');
     const { model, config } = loadRun(a.need('checkpoint'), a.get('weights'), 'generate');
     const lm = model as st.nn.Module & { generate?: (p: number[], o: st.models.GenerateOptions) => st.Tensor };

@@ -55,7 +55,7 @@ function imageFiles(args: readonly string[]): string[] {
 interface Item { source: string; x: NDArray; extra: NDArray[]; label: number | null }
 
 async function predict(a: Args<typeof PREDICT_FLAGS>): Promise<number> {
-  applyRuntime(a.get('backend'), a.get('threads'));
+  applyRuntime(a);
   const idx = a.get('index');
   if (idx === undefined && a.positional.length === 0) throw new UsageError('predict', 'give image files (PNG), folders of them, or --index N');
   if (idx !== undefined && a.positional.length) throw new UsageError('predict', `give image files or --index N, not both (got ${a.positional.join(', ')} and --index ${idx})`);

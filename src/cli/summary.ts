@@ -45,7 +45,7 @@ export function defaultClasses(height: number, width: number): number {
 }
 
 function summaryCommand(a: Args<typeof SUMMARY_FLAGS>): number {
-  applyRuntime(a.get('backend'), a.get('threads'));
+  applyRuntime(a);
   const ckpt = a.get('checkpoint');
   if (ckpt !== undefined && a.given('model')) throw new UsageError('summary', 'give --model NAME or --checkpoint DIR, not both');
   let name: string, model: st.nn.Module, input: number[], classes: number | null, makeInput: (() => st.Tensor) | undefined;

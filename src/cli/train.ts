@@ -124,7 +124,7 @@ export const command = defineCommand({
 });
 
 async function train(a: TrainArgs): Promise<number> {
-  applyRuntime(a.get('backend'), a.get('threads'));
+  applyRuntime(a);
   const out = a.get('out') ?? join('runs', `${a.get('model')}-${a.get('dataset')}`);
   const statePath = join(out, 'train-state.safetensors');
   const text = isTextDataset(a.get('dataset'));

@@ -9,6 +9,25 @@ import type { GroupBase, Optimizer } from '../optim/optimizer.js';
 import { LRScheduler, ReduceLROnPlateau } from '../optim/scheduler.js';
 import { clipGradNorm_ } from '../optim/clip.js';
 import { crossEntropy } from '../ops/loss.js';
+import { autocast } from '../ops/autocast.js';
+import { GradScaler } from '../optim/grad-scaler.js';
+
+/** Training precision: float32, or mixed precision with bfloat16 or float16 (st.autocast). */
+export type Precision = 'fp32' | 'bf16' | 'fp16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16', 'fp16'];
+let defaultPrecision: Precision = 'fp32';
+/** The precision Trainers use when their options name none (the CLI's --precision). */
+export function setDefaultPrecision(p: Precision): void {
+  if (!PRECISIONS.includes(p)) throw new StrataError('setDefaultPrecision', `precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(p)}`);
+  defaultPrecision = p;
+}
+export function getDefaultPrecision(): Precision {
+  return defaultPrecision;
+}
+/** Runs fn under autocast for a reduced precision (fp32: as is); for inference code outside a Trainer. */
+export function withPrecision<R>(p: Precision, fn: () => R): R {
+  return p === 'fp32' ? fn() : autocast({ dtype: p === 'bf16' ? 'bfloat16' : 'float16' }, fn);
+}
 import { ClassificationMeter, type ClassReport } from './metrics.js';
 
 /** A batch: inputs and targets, and any further inputs by name (e.g. `audio` beside the images `x`). */
@@ -90,6 +109,11 @@ export interface TrainerOptions {
   gradAccumulation?: number;
   /** Clip the gradients' total 2-norm to this value. */
   clipGradNorm?: number | null;
+  /**
+   * 'bf16' and 'fp16' run each forward and loss under st.autocast (fp16 with a GradScaler); default 'fp32',
+   * or what setDefaultPrecision set (the CLI's --precision).
+   */
+  precision?: Precision;
   /** For accuracy and the confusion matrix; default: the output's last dim. */
   numClasses?: number;
   /** Free each batch's tensors after its step (default). Pass false when the source reuses its tensors. */
@@ -146,6 +170,9 @@ export class TrainingDiverged extends StrataError {
  * await trainer.fit(trainLoader, { epochs: 5, validation: testLoader });
  */
 export class Trainer {
+  /** fp32, or the reduced precision forward passes run in (see TrainerOptions.precision). */
+  readonly precision: Precision;
+  private readonly scaler: GradScaler | null;
   readonly model: Module;
   readonly optimizer: Optimizer<GroupBase>;
   readonly callbacks: Callback[];
@@ -166,7 +193,12 @@ export class Trainer {
     this.optimizer = opts.optimizer;
     this.callbacks = opts.callbacks ?? [];
     this.lossFn = opts.lossFn ?? ((o, y) => crossEntropy(o, y));
-    this.forward = opts.forward ?? ((x) => this.model.forward(x) as Tensor);
+    const forward = opts.forward ?? ((x: Tensor) => this.model.forward(x) as Tensor);
+    this.precision = opts.precision ?? defaultPrecision;
+    if (!(PRECISIONS as readonly string[]).includes(this.precision)) throw new StrataError('Trainer', `precision must be one of ${PRECISIONS.join(', ')}, got ${JSON.stringify(this.precision)}`);
+    const dtype = this.precision === 'bf16' ? 'bfloat16' : 'float16';
+    this.forward = this.precision === 'fp32' ? forward : (x, b) => autocast({ dtype }, () => forward(x, b));
+    this.scaler = this.precision === 'fp16' ? new GradScaler() : null;
   }
 
   private async emit<K extends keyof Callback>(name: K, ...args: unknown[]): Promise<void> {
@@ -213,7 +245,8 @@ export class Trainer {
           if (!Number.isFinite(total)) {
             throw new TrainingDiverged(`the loss is ${total} at epoch ${epoch}, batch ${batch}; lower the learning rate (now ${this.lr}) or clip the gradients (clipGradNorm / --clip-grad)`);
           }
-          (accum > 1 ? l.div(accum) : l).backward();
+          const scaled = accum > 1 ? l.div(accum) : l;
+          (this.scaler ? this.scaler.scale(scaled) : scaled).backward();
           meter ??= new ClassificationMeter(this.opts.numClasses ?? out.shape[out.ndim - 1]);
           meter.update(out, b.y, value);
           return value;
@@ -289,8 +322,12 @@ export class Trainer {
   }
 
   private optimizerStep(): void {
+    if (this.scaler) this.scaler.unscale_(this.optimizer);
     if (this.opts.clipGradNorm) clipGradNorm_(this.model.parameters(), this.opts.clipGradNorm);
-    this.optimizer.step();
+    if (this.scaler) {
+      this.scaler.step(this.optimizer);
+      this.scaler.update();
+    } else this.optimizer.step();
     this.optimizer.zeroGrad();
     this.globalStep++;
     const sched = this.opts.scheduler;
