@@ -21,3 +21,5 @@ export * as lab from './lab/index.js';
 export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as keras from './keras/index.js';
+export * as reuse from './reuse/index.js';
+export * as ensemble from './ensemble/index.js';

@@ -18,6 +18,7 @@ import { helpText, parseArgs, type FlagSpec, type Parsed } from './args.js';
 import { IMAGE_DATASETS, forwardFor, imageDataset, taskOf, transformFor } from './datasets.js';
 import { isTextDataset, TEXT_DATASET_NAMES, TEXT_TRAIN_FLAGS } from './text-datasets.js';
 import { textEval, textJob, textRunConfig } from './text.js';
+import { FINETUNE_FLAGS, fineTuneConfig, fineTuneData, fineTuneModel } from './finetune.js';
 
 const TRAIN_SPEC: Record<string, FlagSpec> = {
   model: { type: 'string', help: `model (${modelNames().join(', ')})`, default: 'cnn' },
@@ -43,6 +44,7 @@ const TRAIN_SPEC: Record<string, FlagSpec> = {
   resume: { type: 'boolean', help: 'continue the run in --out from its last completed epoch' },
   quiet: { type: 'boolean', help: 'only the final result' },
   ...TEXT_TRAIN_FLAGS,
+  ...FINETUNE_FLAGS,
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -53,7 +55,7 @@ function setupRuntime(a: Parsed): void {
   if (th !== undefined) st.setNumThreads(th);
 }
 
-function makeOptimizer(name: string, params: st.Tensor[], lr: number | undefined, a: Parsed, oneCycle: boolean): Optimizer<GroupBase> {
+function makeOptimizer(name: string, params: st.Tensor[] | { params: st.Tensor[]; lr?: number }[], lr: number | undefined, a: Parsed, oneCycle: boolean): Optimizer<GroupBase> {
   const wd = a.num('weight-decay') ?? 0;
   switch (name) {
     case 'adam': return new st.optim.Adam(params, { lr: lr ?? (oneCycle ? 3e-3 : 1e-3), weightDecay: wd });
@@ -71,7 +73,7 @@ function runConfig(a: Parsed): Record<string, unknown> {
     model: a.str('model'), dataset: a.str('dataset'), epochs: a.num('epochs'), batchSize: a.num('batch-size'),
     lr: a.num('lr') ?? null, optimizer: a.str('optimizer'), momentum: a.num('momentum'), weightDecay: a.num('weight-decay'),
     scheduler: a.str('scheduler'), clipGrad: a.num('clip-grad') ?? null, augment: a.bool('augment'), seed: a.num('seed'),
-    subset: a.num('subset') ?? null,
+    subset: a.num('subset') ?? null, ...fineTuneConfig(a),
   };
 }
 
@@ -106,9 +108,7 @@ function imageJob(a: Parsed, config: Record<string, unknown>): TrainJob {
   const dataDir = a.str('data-dir');
   const fullTrain = dsEntry.load(true, dataDir);
   const subset = (config.subset as number | null) ?? null;
-  const trainSet = subset ? new Subset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain;
-  const testSet = dsEntry.load(false, dataDir);
-  const task = taskOf(fullTrain);
+  const { train: trainSet, test: testSet, task } = fineTuneData(config, subset ? new Subset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain, dsEntry.load(false, dataDir), taskOf(fullTrain));
   st.manualSeed(Number(config.seed));
   const model = createModel(String(config.model), task);
   const workers = a.num('workers') ?? 0;
@@ -176,7 +176,8 @@ export async function cmdTrain(argv: string[]): Promise<number> {
 async function runJob(a: Parsed, out: string, config: Record<string, unknown>, job: TrainJob): Promise<number> {
   const statePath = join(out, 'train-state.safetensors');
   const { model, trainLoader } = job;
-  const optimizer = makeOptimizer(String(config.optimizer), model.parameters(), (config.lr as number | null) ?? undefined, a, config.scheduler === 'onecycle');
+  const ft = fineTuneModel(model, config, a.bool('resume') || a.bool('quiet') ? null : process.stderr);
+  const optimizer = makeOptimizer(String(config.optimizer), ft.params, (config.lr as number | null) ?? undefined, a, config.scheduler === 'onecycle');
   const epochs = Number(config.epochs);
   const minutes = a.num('minutes');
   // NOTE: with a time limit the schedule runs over the time budget, not over `epochs`: its position
@@ -188,7 +189,7 @@ async function runJob(a: Parsed, out: string, config: Record<string, unknown>, j
   switch (config.scheduler) {
     case 'step': scheduler = new st.optim.StepLR(optimizer, Math.max(1, Math.floor(epochs / 3))); break;
     case 'cosine': scheduler = new st.optim.CosineAnnealingLR(optimizer, epochs * stepsPerEpoch); interval = 'step'; break;
-    case 'onecycle': scheduler = new st.optim.OneCycleLR(optimizer, optimizer.paramGroups[0].lr, epochs * stepsPerEpoch); interval = 'step'; break;
+    case 'onecycle': scheduler = new st.optim.OneCycleLR(optimizer, optimizer.paramGroups.map((g) => g.lr), epochs * stepsPerEpoch); interval = 'step'; break;
     case 'plateau': scheduler = new st.optim.ReduceLROnPlateau(optimizer, { patience: 1 }); break;
   }
 
@@ -206,6 +207,7 @@ async function runJob(a: Parsed, out: string, config: Record<string, unknown>, j
       callbacks.push({ onBatchEnd: () => timedScheduler!.stepTo(Math.min(TIME_STEPS - 1, Math.floor(((performance.now() - start) / 60000 / minutes) * TIME_STEPS))) });
     }
   }
+  callbacks.push(...ft.callbacks);
   const early = a.num('early-stop');
   if (early) callbacks.push(new EarlyStopping({ monitor: `${job.validationName}_loss`, patience: early }));
 
