@@ -5,6 +5,9 @@ import { cmdSummary } from './summary.js';
 import { cmdEval, cmdTrain } from './train.js';
 import { cmdPredict } from './predict.js';
 import { cmdGenerate } from './text.js';
+import { cmdPretrain } from './pretrain.js';
+import { cmdProbe } from './probe.js';
+import { cmdEnsemble } from './ensemble.js';
 
 const USAGE = `usage: strata <command> [options]
 
@@ -15,6 +18,9 @@ commands:
   predict     classify an image file (PNG) or a data-set sample with a trained run
   generate    continue a prompt with a trained language model (char-lstm, char-transformer)
   summary     a model's layers, output shapes, parameters and multiply-adds
+  pretrain    self-supervised pre-training (autoencoder, denoising, vae, simclr) of a model's encoder
+  probe       a run's frozen features: linear-probe and k-NN accuracy
+  ensemble    trained runs as one model: mean, vote or stacking (or the snapshots of one run)
 `;
 
 /** Runs a CLI command; returns the exit code. */
@@ -34,6 +40,12 @@ export async function run(argv: string[]): Promise<number> {
         return await cmdPredict(rest);
       case 'generate':
         return await cmdGenerate(rest);
+      case 'pretrain':
+        return await cmdPretrain(rest);
+      case 'probe':
+        return await cmdProbe(rest);
+      case 'ensemble':
+        return await cmdEnsemble(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(USAGE);
         return 0;

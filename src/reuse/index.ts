@@ -6,3 +6,5 @@ export type { AugmentOptions } from './ssl.js';
 export { MultiTask, MultiTaskLoss, FASHION_COARSE } from './multitask.js';
 export { extractFeatures, linearProbe, knnAccuracy } from './probe.js';
 export type { LabelledBatches, LinearProbeOptions } from './probe.js';
+export { pretrain, objectiveFor, imageGridPng, vaeFigure, PRETRAIN_METHODS } from './pretrain.js';
+export type { PretrainMethod, PretrainOptions, PretrainLog } from './pretrain.js';
