@@ -13,6 +13,7 @@ export const FINETUNE_FLAGS: Record<string, FlagSpec> = {
   'lr-backbone': { type: 'number', help: 'learning rate of the parameters loaded by --init (a parameter group; new ones use --lr)' },
   'label-fraction': { type: 'number', help: 'train on this fraction of the labels, stratified by class (e.g. 0.01)' },
   'labels-per-class': { type: 'int', help: 'train on N labelled images per class' },
+  snapshots: { type: 'int', help: 'snapshot ensemble (Huang et al., 2017): K cosine learning-rate cycles over the epochs, saving snapshot-k.safetensors at the end of each (then strata ensemble --snapshots DIR)' },
   classes: { type: 'string', help: "keep only these classes, renumbered from 0 (e.g. '0-4' or '5-9'), in training and test sets" },
 };
 
@@ -20,11 +21,14 @@ export const FINETUNE_FLAGS: Record<string, FlagSpec> = {
 export function fineTuneConfig(a: Parsed): Record<string, unknown> {
   if (a.has('label-fraction') && a.has('labels-per-class')) throw new st.StrataError('train', 'give one of --label-fraction and --labels-per-class, not both');
   if (a.has('unfreeze-after') && !a.has('freeze')) throw new st.StrataError('train', '--unfreeze-after needs --freeze (what to unfreeze)');
+  const k = a.num('snapshots');
+  if (k !== undefined && (k < 2 || (a.num('epochs') ?? 0) % k !== 0)) throw new st.StrataError('train', `--snapshots ${k}: needs at least 2 cycles and --epochs a multiple of it (got --epochs ${a.num('epochs')})`);
+  if (k !== undefined && a.has('minutes')) throw new st.StrataError('train', '--snapshots cycles over --epochs; drop --minutes');
   if (a.has('lr-backbone') && !a.has('init')) throw new st.StrataError('train', '--lr-backbone needs --init (the pre-trained part is what --init loads)');
   return {
     init: a.str('init') ?? null, freeze: a.str('freeze') ?? null, unfreezeAfter: a.num('unfreeze-after') ?? null,
     lrBackbone: a.num('lr-backbone') ?? null, labelFraction: a.num('label-fraction') ?? null,
-    labelsPerClass: a.num('labels-per-class') ?? null, classes: a.str('classes') ?? null,
+    labelsPerClass: a.num('labels-per-class') ?? null, classes: a.str('classes') ?? null, snapshots: a.num('snapshots') ?? null,
   };
 }
 
@@ -64,4 +68,14 @@ export function fineTuneModel(model: st.nn.Module, config: Record<string, unknow
     callbacks.push({ onTrainBegin: (t: st.train.Trainer) => { if (t.epoch >= after) st.reuse.requiresGradByPattern(model, String(config.freeze), true); } });
   }
   return { params: ft.params, callbacks };
+}
+
+/** --snapshots K: the cyclic schedule (per step) and the callback writing snapshot-k.safetensors after each cycle. */
+export function snapshotSchedule(config: Record<string, unknown>, optimizer: st.optim.Optimizer<st.optim.GroupBase>, stepsPerEpoch: number, save: (file: string, epoch: number) => void): { scheduler: st.optim.LRScheduler; callback: st.train.Callback } | null {
+  const k = config.snapshots as number | null;
+  if (!k) return null;
+  const epochs = Number(config.epochs);
+  const scheduler = new st.ensemble.CyclicCosineLR(optimizer, k, epochs * stepsPerEpoch);
+  const per = epochs / k;
+  return { scheduler, callback: { onEpochEnd: (_t: st.train.Trainer, log: st.train.EpochLog) => { if (log.epoch % per === 0) save(`snapshot-${log.epoch / per}.safetensors`, log.epoch); } } };
 }

@@ -18,7 +18,7 @@ import { helpText, parseArgs, type FlagSpec, type Parsed } from './args.js';
 import { IMAGE_DATASETS, forwardFor, imageDataset, taskOf, transformFor } from './datasets.js';
 import { isTextDataset, TEXT_DATASET_NAMES, TEXT_TRAIN_FLAGS } from './text-datasets.js';
 import { textEval, textJob, textRunConfig } from './text.js';
-import { FINETUNE_FLAGS, fineTuneConfig, fineTuneData, fineTuneModel } from './finetune.js';
+import { FINETUNE_FLAGS, fineTuneConfig, fineTuneData, fineTuneModel, snapshotSchedule } from './finetune.js';
 
 const TRAIN_SPEC: Record<string, FlagSpec> = {
   model: { type: 'string', help: `model (${modelNames().join(', ')})`, default: 'cnn' },
@@ -192,6 +192,11 @@ async function runJob(a: Parsed, out: string, config: Record<string, unknown>, j
     case 'onecycle': scheduler = new st.optim.OneCycleLR(optimizer, optimizer.paramGroups.map((g) => g.lr), epochs * stepsPerEpoch); interval = 'step'; break;
     case 'plateau': scheduler = new st.optim.ReduceLROnPlateau(optimizer, { patience: 1 }); break;
   }
+  const snap = snapshotSchedule(config, optimizer, stepsPerEpoch, (file, epoch) => saveModel(join(out, file), model, { config: { ...config, task: job.task, ...job.extraConfig }, epoch }));
+  if (snap) {
+    scheduler = snap.scheduler;
+    interval = 'step';
+  }
 
   const quiet = a.bool('quiet');
   const callbacks: st.train.Callback[] = [];
@@ -208,6 +213,7 @@ async function runJob(a: Parsed, out: string, config: Record<string, unknown>, j
     }
   }
   callbacks.push(...ft.callbacks);
+  if (snap) callbacks.push(snap.callback);
   const early = a.num('early-stop');
   if (early) callbacks.push(new EarlyStopping({ monitor: `${job.validationName}_loss`, patience: early }));
 

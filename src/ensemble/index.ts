@@ -109,7 +109,8 @@ export async function fitStacking(e: Ensemble, batches: Iterable<{ x: Tensor; y:
     b.x.dispose();
   }
   const feats = predictionsToFeatures(fs), labels = keep(cat(ys, 0));
-  for (const t of [...fs, ...ys]) t.dispose();
+  // NOTE: cat of one tensor may return that tensor itself: keep what the result is
+  for (const t of [...fs, ...ys]) if (t !== feats && t !== labels) t.dispose();
   const acc = fitMeta(e.meta, feats, labels, o);
   feats.dispose();
   labels.dispose();
@@ -147,3 +148,5 @@ export function fitMeta(meta: Module, feats: Tensor, labels: Tensor, o: Stacking
   meta.eval();
   return noGrad(() => tidy(() => (meta.forward(feats) as Tensor).argmax(1).eq(labels).float().mean().item()));
 }
+
+export { CyclicCosineLR } from './snapshot.js';

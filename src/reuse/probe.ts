@@ -33,7 +33,8 @@ export async function extractFeatures(encoder: Module, batches: LabelledBatches)
   }
   if (!fs.length) throw new StrataError('extractFeatures', 'the data produced no batches');
   const features = keep(cat(fs, 0)), labels = keep(cat(ys, 0));
-  for (const t of [...fs, ...ys]) t.dispose();
+  // NOTE: cat of one tensor may return that tensor itself: keep what the result is
+  for (const t of [...fs, ...ys]) if (t !== features && t !== labels) t.dispose();
   return { features, labels };
 }
 
