@@ -48,7 +48,8 @@ describe('strata CLI', () => {
 
   it('reports bad flags clearly', () => {
     const r = cli('train', '--model', 'nope', '--subset', '10');
-    assert.equal(r.status, 1);
+    // a bad command line: exit code 2 (as the handbook asks; it was 1 before the typed spec checked --model)
+    assert.equal(r.status, 2);
     assert.match(r.stderr, /model: unknown model 'nope'; available: .*cnn/);
     assert.match(cli('train', '--epochs', 'x').stderr, /--epochs needs an integer, got 'x'/);
     assert.match(cli('train', '--bogus').stderr, /unknown option --bogus/);

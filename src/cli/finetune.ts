@@ -1,34 +1,35 @@
 // `strata train`'s fine-tuning and few-label flags (--init, --freeze, --unfreeze-after, --lr-backbone,
 // --label-fraction, --labels-per-class, --classes) over the public st.reuse API.
 import * as st from '../index.js';
-import type { FlagSpec, Parsed } from './args.js';
+import { flags, UsageError, type Args } from './args.js';
 
 type Sample = { x: st.data.NDArray; y: number };
 type ClassDataset = st.data.Dataset<Sample> & { readonly classes?: readonly string[] };
 
-export const FINETUNE_FLAGS: Record<string, FlagSpec> = {
+export const FINETUNE_FLAGS = flags({
   init: { type: 'string', help: 'start from these weights: a run folder, .safetensors or PyTorch .pt/.pth; loads every tensor whose name and shape match and reports the rest' },
   freeze: { type: 'string', help: "freeze the parameters matching these globs (comma-separated, e.g. 'features.*')" },
-  'unfreeze-after': { type: 'int', help: 'unfreeze the --freeze parameters after N epochs' },
-  'lr-backbone': { type: 'number', help: 'learning rate of the parameters loaded by --init (a parameter group; new ones use --lr)' },
-  'label-fraction': { type: 'number', help: 'train on this fraction of the labels, stratified by class (e.g. 0.01)' },
-  'labels-per-class': { type: 'int', help: 'train on N labelled images per class' },
-  snapshots: { type: 'int', help: 'snapshot ensemble (Huang et al., 2017): K cosine learning-rate cycles over the epochs, saving snapshot-k.safetensors at the end of each (then strata ensemble --snapshots DIR)' },
+  'unfreeze-after': { type: 'int', help: 'unfreeze the --freeze parameters after N epochs', min: 0 },
+  'lr-backbone': { type: 'number', help: 'learning rate of the parameters loaded by --init (a parameter group; new ones use --lr)', gt: 0 },
+  'label-fraction': { type: 'number', help: 'train on this fraction of the labels, stratified by class (e.g. 0.01)', gt: 0, max: 1 },
+  'labels-per-class': { type: 'int', help: 'train on N labelled images per class', min: 1 },
+  snapshots: { type: 'int', help: 'snapshot ensemble (Huang et al., 2017): K cosine learning-rate cycles over the epochs, saving snapshot-k.safetensors at the end of each (then strata ensemble --snapshots DIR)', min: 2 },
   classes: { type: 'string', help: "keep only these classes, renumbered from 0 (e.g. '0-4' or '5-9'), in training and test sets" },
-};
+});
+type FtArgs = Args<typeof FINETUNE_FLAGS & { epochs: { type: 'int'; help: string }; minutes: { type: 'number'; help: string } }>;
 
 /** The fine-tuning settings stored in config.json (null when unset). */
-export function fineTuneConfig(a: Parsed): Record<string, unknown> {
-  if (a.has('label-fraction') && a.has('labels-per-class')) throw new st.StrataError('train', 'give one of --label-fraction and --labels-per-class, not both');
-  if (a.has('unfreeze-after') && !a.has('freeze')) throw new st.StrataError('train', '--unfreeze-after needs --freeze (what to unfreeze)');
-  const k = a.num('snapshots');
-  if (k !== undefined && (k < 2 || (a.num('epochs') ?? 0) % k !== 0)) throw new st.StrataError('train', `--snapshots ${k}: needs at least 2 cycles and --epochs a multiple of it (got --epochs ${a.num('epochs')})`);
-  if (k !== undefined && a.has('minutes')) throw new st.StrataError('train', '--snapshots cycles over --epochs; drop --minutes');
-  if (a.has('lr-backbone') && !a.has('init')) throw new st.StrataError('train', '--lr-backbone needs --init (the pre-trained part is what --init loads)');
+export function fineTuneConfig(a: FtArgs): Record<string, unknown> {
+  if (a.given('label-fraction') && a.given('labels-per-class')) throw new UsageError('train', 'give one of --label-fraction and --labels-per-class, not both');
+  if (a.given('unfreeze-after') && !a.given('freeze')) throw new UsageError('train', '--unfreeze-after needs --freeze (what to unfreeze)');
+  const k = a.get('snapshots');
+  if (k !== undefined && (a.get('epochs') ?? 0) % k !== 0) throw new UsageError('train', `--snapshots ${k}: --epochs must be a multiple of it (got --epochs ${a.get('epochs')})`);
+  if (k !== undefined && a.given('minutes')) throw new UsageError('train', '--snapshots cycles over --epochs; drop --minutes');
+  if (a.given('lr-backbone') && !a.given('init')) throw new UsageError('train', '--lr-backbone needs --init (the pre-trained part is what --init loads)');
   return {
-    init: a.str('init') ?? null, freeze: a.str('freeze') ?? null, unfreezeAfter: a.num('unfreeze-after') ?? null,
-    lrBackbone: a.num('lr-backbone') ?? null, labelFraction: a.num('label-fraction') ?? null,
-    labelsPerClass: a.num('labels-per-class') ?? null, classes: a.str('classes') ?? null, snapshots: a.num('snapshots') ?? null,
+    init: a.get('init') ?? null, freeze: a.get('freeze') ?? null, unfreezeAfter: a.get('unfreeze-after') ?? null,
+    lrBackbone: a.get('lr-backbone') ?? null, labelFraction: a.get('label-fraction') ?? null,
+    labelsPerClass: a.get('labels-per-class') ?? null, classes: a.get('classes') ?? null, snapshots: k ?? null,
   };
 }
 

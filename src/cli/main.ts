@@ -1,80 +1,69 @@
-// The `strata` command line: a thin layer over the public API.
-import { StrataError } from '../tensor/errors.js';
-import { info } from '../info.js';
-import { cmdSummary } from './summary.js';
-import { cmdEval, cmdTrain } from './train.js';
-import { cmdPredict } from './predict.js';
-import { cmdGenerate } from './text.js';
-import { cmdPretrain } from './pretrain.js';
-import { cmdProbe } from './probe.js';
-import { cmdEnsemble } from './ensemble.js';
+// The `strata` command line: finds the command, parses its flags against its spec, runs it and turns
+// errors into one line on stderr (exit 2 for a bad command line, 1 for other refused input).
+import * as st from '../index.js';
+import { didYouMean, helpText, parseCommandLine, UsageError } from './args.js';
+import { specOf, type Command } from './command.js';
+import * as registry from './commands.js';
 
-const USAGE = `usage: strata <command> [options]
+const COMMANDS: readonly Command[] = Object.values(registry) as unknown as Command[];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `usage: strata <command> [options]
 
 commands:
-  info        version, backend, libtorch/ATen version and thread count
-  train       train a model on an image or text dataset into a run folder (strata train --help)
-  eval        a run on its test set: accuracy, macro F1 and the confusion matrix (text: loss, BLEU)
-  predict     classify an image file (PNG) or a data-set sample with a trained run
-  generate    continue a prompt with a trained language model (char-lstm, char-transformer)
-  summary     a model's layers, output shapes, parameters and multiply-adds
-  pretrain    self-supervised pre-training (autoencoder, denoising, vae, simclr) of a model's encoder
-  probe       a run's frozen features: linear-probe and k-NN accuracy
-  ensemble    trained runs as one model: mean, vote or stacking (or the snapshots of one run)
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+
+strata <command> --help lists a command's options.
 `;
+}
+
+/** The message of an error without its op prefix when the op is the command itself ("train: …" under "strata train: "). */
+function message(cmd: string, e: Error & { op?: string }): string {
+  return e.op === cmd && e.message.startsWith(`${cmd}: `) ? e.message.slice(cmd.length + 2) : e.message;
+}
 
 /** Runs a CLI command; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help') {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${st.VERSION}\n`);
+    return 0;
+  }
+  if (name === 'help') return rest[0] ? run([rest[0], '--help']) : run([]);
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    const near = didYouMean(name, COMMANDS.map((c) => c.name));
+    process.stderr.write(`strata: unknown command '${name}'${near ? `; did you mean '${near}'?` : ''}\n\n${usage()}`);
+    return 2;
+  }
   try {
-    switch (cmd) {
-      case 'info':
-        return cmdInfo(rest);
-      case 'summary':
-        return cmdSummary(rest);
-      case 'train':
-        return await cmdTrain(rest);
-      case 'eval':
-        return await cmdEval(rest);
-      case 'predict':
-        return await cmdPredict(rest);
-      case 'generate':
-        return await cmdGenerate(rest);
-      case 'pretrain':
-        return await cmdPretrain(rest);
-      case 'probe':
-        return await cmdProbe(rest);
-      case 'ensemble':
-        return await cmdEnsemble(rest);
-      case undefined: case '-h': case '--help': case 'help':
-        process.stdout.write(USAGE);
-        return 0;
-      default:
-        process.stderr.write(`strata: unknown command '${cmd}'\n${USAGE}`);
-        return 2;
+    const spec = specOf(cmd);
+    const args = parseCommandLine(cmd.name, rest, spec, cmd.positionals);
+    if (args.get('help')) {
+      process.stdout.write(helpText(`usage: strata ${cmd.name} ${cmd.usage}`, spec, cmd.description ?? cmd.summary));
+      return 0;
     }
+    return await cmd.run(args);
   } catch (e) {
-    if (e instanceof StrataError) {
-      process.stderr.write(`strata ${cmd}: ${e.message}\n`);
+    if (e instanceof UsageError) {
+      process.stderr.write(`strata ${cmd.name}: ${message(cmd.name, e)}\n`);
+      return 2;
+    }
+    if (e instanceof st.StrataError) {
+      process.stderr.write(`strata ${cmd.name}: ${message(cmd.name, e)}\n`);
+      return 1;
+    }
+    // a refused file operation (EACCES, ENOTDIR, ENOSPC…): its message names the path; no stack trace
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof Error && typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+      process.stderr.write(`strata ${cmd.name}: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
-}
-
-function cmdInfo(args: string[]): number {
-  const i = info();
-  if (args.includes('--json')) {
-    process.stdout.write(JSON.stringify(i, null, 2) + '\n');
-    return 0;
-  }
-  const lines = [
-    `strata ${i.version}`,
-    `backend: ${i.backend.name}${i.backend.detail ? ` (${i.backend.detail.split(';')[0]})` : ''}`,
-    `libtorch/ATen: ${i.backend.atenVersion ?? 'not in use (js backend)'}`,
-    `threads: ${i.backend.threads}`,
-    `node: ${i.node}`,
-  ];
-  process.stdout.write(lines.join('\n') + '\n');
-  return 0;
 }

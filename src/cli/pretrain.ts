@@ -3,10 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as st from '../index.js';
-import { helpText, parseArgs, type FlagSpec } from './args.js';
+import { flags, type Args } from './args.js';
+import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
 import { IMAGE_DATASETS, imageDataset, taskOf, transformFor } from './datasets.js';
 
-const SPEC: Record<string, FlagSpec> = {
+const FLAGS = flags({
   method: { type: 'string', help: 'objective', choices: st.reuse.PRETRAIN_METHODS },
   model: { type: 'string', help: 'zoo classifier whose encoder (everything before its last linear layer) is pre-trained', default: 'cnn' },
   dataset: { type: 'string', help: `image dataset (${Object.keys(IMAGE_DATASETS).join(', ')}); labels are never read`, default: 'fashion-mnist' },
@@ -20,50 +21,50 @@ const SPEC: Record<string, FlagSpec> = {
   subset: { type: 'int', help: 'pre-train on the first N training images only' },
   classes: { type: 'string', help: "pre-train on these classes' images only (e.g. '0-4')" },
   seed: { type: 'int', help: 'random seed', default: 0 },
-  threads: { type: 'int', help: 'threads for native kernels' },
-  backend: { type: 'string', help: 'kernel backend', choices: ['native', 'js'] },
   out: { type: 'string', help: 'run folder (config.json, metrics.jsonl, model.safetensors; vae: samples.png)' },
   quiet: { type: 'boolean', help: 'only the final line' },
-  help: { type: 'boolean', help: 'show this help' },
-};
+  ...RUNTIME_FLAGS,
+});
 
-export async function cmdPretrain(argv: string[]): Promise<number> {
-  const a = parseArgs('pretrain', argv, SPEC);
-  if (a.bool('help')) {
-    process.stdout.write(helpText('usage: strata pretrain --method autoencoder|denoising|vae|simclr --model NAME --dataset D [--minutes N] --out DIR', SPEC));
-    return 0;
-  }
-  if (a.str('backend')) st.setBackend(a.str('backend') as 'native' | 'js');
-  if (a.has('threads')) st.setNumThreads(a.num('threads')!);
+export const command = defineCommand({
+  name: 'pretrain',
+  summary: "self-supervised pre-training (autoencoder, denoising, vae, simclr) of a model's encoder into a run folder",
+  usage: '--method autoencoder|denoising|vae|simclr --model NAME --dataset D [--minutes N] --out DIR',
+  flags: FLAGS,
+  run: cmdPretrain,
+});
+
+async function cmdPretrain(a: Args<typeof FLAGS>): Promise<number> {
+  applyRuntime(a.get('backend'), a.get('threads'));
   const method = a.need('method') as st.reuse.PretrainMethod;
-  const dsName = a.str('dataset')!;
+  const dsName = a.get('dataset')!;
   const ds = imageDataset(dsName);
-  const full = ds.load(true, a.str('data-dir'));
+  const full = ds.load(true, a.get('data-dir'));
   let train: st.data.Dataset<st.data.ImageSample> = full;
-  if (a.has('classes')) train = new st.reuse.ClassSubset(train, st.reuse.parseClassList(a.str('classes')!));
-  if (a.has('subset')) train = new st.data.Subset(train, Array.from({ length: Math.min(a.num('subset')!, train.length) }, (_, i) => i));
+  if (a.given('classes')) train = new st.reuse.ClassSubset(train, st.reuse.parseClassList(a.get('classes')!));
+  if (a.given('subset')) train = new st.data.Subset(train, Array.from({ length: Math.min(a.get('subset')!, train.length) }, (_, i) => i));
   const task = taskOf(full);
-  const seed = a.num('seed')!;
+  const seed = a.get('seed')!;
   st.manualSeed(seed);
-  const model = st.models.createModel(a.str('model')!, task);
+  const model = st.models.createModel(a.get('model')!, task);
   const mem = st.data.TensorDataset.from(train, { transform: transformFor(ds, false, false) });
-  const loader = new st.data.DataLoader<unknown, st.train.Batch>(mem, { batchSize: a.num('batch-size')!, shuffle: true, dropLast: true, generator: new st.Generator(seed + 1) });
-  const testMem = st.data.TensorDataset.from(new st.data.Subset(ds.load(false, a.str('data-dir')), Array.from({ length: 1000 }, (_, i) => i)), { transform: transformFor(ds, false, false) });
+  const loader = new st.data.DataLoader<unknown, st.train.Batch>(mem, { batchSize: a.get('batch-size')!, shuffle: true, dropLast: true, generator: new st.Generator(seed + 1) });
+  const testMem = st.data.TensorDataset.from(new st.data.Subset(ds.load(false, a.get('data-dir')), Array.from({ length: 1000 }, (_, i) => i)), { transform: transformFor(ds, false, false) });
   const val = new st.data.DataLoader<unknown, st.train.Batch>(testMem, { batchSize: 500 });
-  const out = a.str('out') ?? join('runs', `${method}-${a.str('model')}-${dsName}`);
+  const out = a.get('out') ?? join('runs', `${method}-${a.get('model')}-${dsName}`);
   mkdirSync(out, { recursive: true });
   const config = {
-    model: a.str('model'), dataset: dsName, task, method, epochs: a.num('epochs'), minutes: a.num('minutes') ?? null, batchSize: a.num('batch-size'),
-    lr: a.num('lr'), noise: method === 'denoising' ? a.num('noise') : null, temperature: method === 'simclr' ? a.num('temperature') : null,
-    subset: a.num('subset') ?? null, classes: a.str('classes') ?? null, seed, pretrain: true, backend: st.getBackend().name, threads: st.getNumThreads(), strata: st.VERSION,
+    model: a.get('model'), dataset: dsName, task, method, epochs: a.get('epochs'), minutes: a.get('minutes') ?? null, batchSize: a.get('batch-size'),
+    lr: a.get('lr'), noise: method === 'denoising' ? a.get('noise') : null, temperature: method === 'simclr' ? a.get('temperature') : null,
+    subset: a.get('subset') ?? null, classes: a.get('classes') ?? null, seed, pretrain: true, backend: st.getBackend().name, threads: st.getNumThreads(), strata: st.VERSION,
   };
   st.io.writeFileAtomic(join(out, 'config.json'), JSON.stringify(config, null, 2) + '\n');
   const lines: string[] = [];
-  const quiet = a.bool('quiet');
+  const quiet = a.get('quiet');
   let lastPrint = 0;
   const { encoder, objective, history } = await st.reuse.pretrain({
-    method, model, task, mean: ds.mean, std: ds.std, train: loader, validation: val, epochs: a.num('epochs')!, minutes: a.num('minutes'),
-    lr: a.num('lr'), seed, noise: a.num('noise'), temperature: a.num('temperature'),
+    method, model, task, mean: ds.mean, std: ds.std, train: loader, validation: val, epochs: a.get('epochs')!, minutes: a.get('minutes'),
+    lr: a.get('lr'), seed, noise: a.get('noise'), temperature: a.get('temperature'),
     onBatch: (i) => {
       if (quiet || i.elapsed - lastPrint < 10) return;
       lastPrint = i.elapsed;

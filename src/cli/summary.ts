@@ -4,19 +4,31 @@ import { formatSummary, summary } from '../lab/summary.js';
 import { StrataError } from '../tensor/errors.js';
 import * as st from '../index.js';
 import type { Module } from '../nn/module.js';
-import { helpText, parseArgs, type FlagSpec } from './args.js';
+import { flags, parseCommandLine, type Args } from './args.js';
+import { applyRuntime, defineCommand, RUNTIME_FLAGS, specOf } from './command.js';
 
-const SPEC: Record<string, FlagSpec> = {
-  model: { type: 'string', help: `model name (${modelNames().join(', ')})` },
-  input: { type: 'string', help: 'input shape CxHxW', default: '1x28x28' },
-  classes: { type: 'int', help: 'number of classes (default 10 for inputs of at most 64×64 px, as MNIST/CIFAR; 1000 above, as ImageNet)' },
+const SUMMARY_FLAGS = flags({
+  model: { type: 'string', help: `model name (${modelNames().join(', ')})`, valueName: 'NAME' },
+  input: { type: 'string', help: 'input shape CxHxW', default: '1x28x28', valueName: 'CxHxW' },
+  classes: { type: 'int', help: 'number of classes', min: 1, defaultText: '10 for inputs of at most 64×64 px, as MNIST/CIFAR; 1000 above, as ImageNet' },
   json: { type: 'boolean', help: 'print JSON (params, macs, layers, memory)' },
   bench: { type: 'boolean', help: 'also measure latency (batch 1) and throughput (--batch-size) on the current backend, inference and training' },
-  'batch-size': { type: 'int', help: 'batch size for --bench throughput', default: 32 },
-  backend: { type: 'string', help: 'kernel backend for --bench', choices: ['native', 'js'] },
-  threads: { type: 'int', help: 'threads for native kernels (--bench)' },
-  help: { type: 'boolean', help: 'show this help' },
-};
+  'batch-size': { type: 'int', help: 'batch size for --bench throughput', default: 32, min: 1 },
+  ...RUNTIME_FLAGS,
+});
+
+export const command = defineCommand({
+  name: 'summary',
+  summary: "a model's layers, output shapes, parameters and multiply-adds",
+  usage: '--model NAME [--input CxHxW] [--json] [--bench]',
+  flags: SUMMARY_FLAGS,
+  run: summaryCommand,
+});
+
+/** `strata summary ARGV` in-process (tests): the exit code. */
+export function cmdSummary(argv: string[]): number {
+  return summaryCommand(parseCommandLine('summary', argv, specOf(command)));
+}
 
 export function parseShape(cmd: string, s: string): number[] {
   const dims = s.split(/[x×,]/).map(Number);
@@ -29,24 +41,17 @@ export function defaultClasses(height: number, width: number): number {
   return Math.min(height, width) <= 64 ? 10 : 1000;
 }
 
-export function cmdSummary(argv: string[]): number {
-  const a = parseArgs('summary', argv, SPEC);
-  if (a.bool('help')) {
-    process.stdout.write(helpText('usage: strata summary --model NAME [--input CxHxW] [--json] [--bench]', SPEC));
-    return 0;
-  }
+function summaryCommand(a: Args<typeof SUMMARY_FLAGS>): number {
   const name = a.need('model');
   const entry = getModel(name);
   if (entry.kind !== 'image') throw new StrataError('summary', `'${name}' is a ${entry.kind} model; summary takes image models (one input of shape CxHxW)`);
-  if (a.str('backend')) st.setBackend(a.str('backend') as 'native' | 'js');
-  if (a.num('threads') !== undefined) st.setNumThreads(a.num('threads')!);
-  const [c, h, w] = parseShape('summary', a.str('input')!);
-  const classes = a.num('classes') ?? defaultClasses(h, w);
-  if (classes < 1) throw new StrataError('summary', `--classes must be at least 1, got ${classes}`);
+  applyRuntime(a.get('backend'), a.get('threads'));
+  const [c, h, w] = parseShape('summary', a.get('input'));
+  const classes = a.get('classes') ?? defaultClasses(h, w);
   const model = createModel(name, { inChannels: c, height: h, width: w, numClasses: classes });
   const s = summary(model, [c, h, w]);
-  const b = a.bool('bench') ? benchModel(model, [c, h, w], classes, a.num('batch-size')!) : null;
-  if (a.bool('json')) {
+  const b = a.get('bench') ? benchModel(model, [c, h, w], classes, a.get('batch-size')) : null;
+  if (a.get('json')) {
     process.stdout.write(JSON.stringify({ model: name, input: [c, h, w], classes, params: s.params, trainableParams: s.trainableParams, macs: s.macs, otherOps: s.otherOps, activationBytes: s.activationBytes, weightBytes: s.weightBytes, layers: s.rows, ...(b ? { bench: b } : {}) }, null, 2) + '\n');
   } else {
     process.stdout.write(formatSummary(s, name) + '\n');

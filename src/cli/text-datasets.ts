@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StrataError } from '../tensor/errors.js';
-import type { FlagSpec } from './args.js';
+import { flags } from './args.js';
 import type { TextClassificationDataset } from '../data/text/datasets.js';
 import { KJVGenre, KJVRestoration, kjvText } from '../data/text/kjv-tasks.js';
 import { IMDB } from '../data/text/imdb.js';
@@ -126,17 +126,16 @@ export function spread(n: number | null | undefined, total: number): number[] | 
 }
 
 /** `strata train` flags that only text runs read. */
-export const TEXT_TRAIN_FLAGS: Record<string, FlagSpec> = {
-  context: { type: 'int', help: 'text: tokens per sequence: the language-model window, the classifier/seq2seq truncation (default 128; imdb 256, kjv-restore 48)' },
-  width: { type: 'int', help: "text: model width (hidden size, or d_model of transformers; default: the model's)" },
-  layers: { type: 'int', help: "text: recurrent or transformer layers (default: the model's)" },
-  heads: { type: 'int', help: "text: attention heads of transformer models (default: the model's)" },
-  dropout: { type: 'number', help: "text: dropout (default: the model's)" },
-  'vocab-size': { type: 'int', help: 'text: the word vocabulary of classifiers and seq2seq (most frequent training words)', default: 20000 },
-  'min-freq': { type: 'int', help: 'text: keep only words seen at least N times in training, classifiers and seq2seq (default 1; kjv-restore 2: a seq2seq <unk> output copies the attended source word)' },
-  attention: { type: 'string', help: 'seq2seq: bahdanau (additive, a decoder step loop) or luong (general attention after a GRU run over all steps, faster) (default bahdanau; kjv-restore luong)', choices: ['bahdanau', 'luong'] },
+export const TEXT_TRAIN_FLAGS = flags({
+  context: { type: 'int', help: 'text: tokens per sequence: the language-model window, the classifier/seq2seq truncation', min: 1, defaultText: '128; imdb 256, kjv-restore 48' },
+  width: { type: 'int', help: 'text: model width (hidden size, or d_model of transformers)', min: 1, defaultText: "the model's" },
+  layers: { type: 'int', help: 'text: recurrent or transformer layers', min: 1, defaultText: "the model's" },
+  heads: { type: 'int', help: 'text: attention heads of transformer models', min: 1, defaultText: "the model's" },
+  dropout: { type: 'number', help: 'text: dropout probability', min: 0, lt: 1, defaultText: "the model's" },
+  'vocab-size': { type: 'int', help: 'text: the word vocabulary of classifiers and seq2seq (most frequent training words)', default: 20000, min: 1 },
+  'min-freq': { type: 'int', help: 'text: keep only words seen at least N times in training, classifiers and seq2seq (a seq2seq <unk> output copies the attended source word)', min: 1, defaultText: '1; kjv-restore 2' },
+  attention: { type: 'string', help: 'seq2seq: bahdanau (additive, a decoder step loop) or luong (general attention after a GRU run over all steps, faster)', choices: ['bahdanau', 'luong'], defaultText: 'bahdanau; kjv-restore luong' },
   copy: { type: 'boolean', help: 'seq2seq: copy scores, attention weights added to the logits of the attended source words as written and capitalised (default off; kjv-restore on; --copy=false turns it off)' },
-  'label-smoothing': { type: 'number', help: 'text: label smoothing of the cross-entropy loss of classifiers and seq2seq, 0 to 1 (default 0)' },
-  'eval-subset': { type: 'int', help: 'text: score each epoch on N samples of the evaluation split, spread evenly (quick runs)' },
-};
-
+  'label-smoothing': { type: 'number', help: 'text: label smoothing of the cross-entropy loss of classifiers and seq2seq', min: 0, max: 1, defaultText: '0' },
+  'eval-subset': { type: 'int', help: 'text: score each epoch on N samples of the evaluation split, spread evenly (quick runs)', min: 1 },
+});

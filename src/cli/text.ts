@@ -1,5 +1,5 @@
-// The text side of the CLI: `strata train` jobs for language models, text classifiers and seq2seq,
-// `strata eval` on text runs, and `strata generate` (sampling from a trained language model).
+// The text side of the CLI: `strata train` jobs for language models, text classifiers and seq2seq, and
+// `strata eval` on text runs.
 import * as st from '../index.js';
 import { StrataError } from '../tensor/errors.js';
 import { DataLoader } from '../data/loader.js';
@@ -16,19 +16,19 @@ import type { TextTask } from '../models/text.js';
 import type { Seq2Seq, Seq2SeqTask } from '../models/seq2seq.js';
 import type { Batch } from '../train/trainer.js';
 import { Trainer } from '../train/trainer.js';
-import { helpText, parseArgs, type FlagSpec, type Parsed } from './args.js';
-import { formatClassReport, loadRun, type TrainJob } from './train.js';
+import type { FlagValues } from './args.js';
+import { formatClassReport, type TrainJob } from './run-folder.js';
 import {
-  classificationSplit, lmText, seq2seqSplit, spread, TEXT_DATASET_NAMES, TEXT_MODEL_KINDS, textDataset,
+  classificationSplit, lmText, seq2seqSplit, spread, TEXT_MODEL_KINDS, TEXT_TRAIN_FLAGS, textDataset,
   type TextKind, type TextRecipe, type TextSplit,
 } from './text-datasets.js';
 
 /** The text settings of a run (stored in config.json and checked on --resume). */
-export function textRunConfig(a: Parsed): Record<string, unknown> {
+export function textRunConfig(v: FlagValues<typeof TEXT_TRAIN_FLAGS>, given: (flag: 'copy') => boolean): Record<string, unknown> {
   return {
-    context: a.num('context') ?? null, width: a.num('width') ?? null, layers: a.num('layers') ?? null, heads: a.num('heads') ?? null,
-    dropout: a.num('dropout') ?? null, vocabSize: a.num('vocab-size'), evalSubset: a.num('eval-subset') ?? null,
-    minFreq: a.num('min-freq') ?? null, attention: a.str('attention') ?? null, copy: a.has('copy') ? a.bool('copy') : null, labelSmoothing: a.num('label-smoothing') ?? null,
+    context: v.context ?? null, width: v.width ?? null, layers: v.layers ?? null, heads: v.heads ?? null,
+    dropout: v.dropout ?? null, vocabSize: v['vocab-size'], evalSubset: v['eval-subset'] ?? null,
+    minFreq: v['min-freq'] ?? null, attention: v.attention ?? null, copy: given('copy') ? v.copy : null, labelSmoothing: v['label-smoothing'] ?? null,
   };
 }
 
@@ -192,12 +192,11 @@ const lmForward = (model: st.nn.Module, V: number) => (x: st.Tensor) => st.resha
 const lmLoss = (o: st.Tensor, y: st.Tensor) => st.crossEntropy(o, st.reshape(y, [-1]));
 
 /** Builds a text run: tokenizer, datasets, model (after seeding) and how each epoch is scored. */
-export async function textJob(a: Parsed, config: Record<string, unknown>): Promise<TrainJob> {
+export async function textJob(dataDir: string | undefined, config: Record<string, unknown>): Promise<TrainJob> {
   const name = String(config.dataset), modelName = String(config.model);
   const entry = textDataset(name);
   const kind = modelKind('train', modelName, name);
   applyRecipe(config, entry.defaults);
-  const dataDir = a.str('data-dir');
   const ctx = (config.context as number | null) ?? entry.defaultContext;
   const batchSize = Number(config.batchSize);
   const seed = Number(config.seed);
@@ -294,17 +293,17 @@ export function runTokenizer(config: Record<string, unknown>, key: 'tokenizer' |
 }
 
 /** `strata eval` on a text run: the loss (and bits per char), accuracy/F1, or BLEU/exact match on a split. */
-export async function textEval(a: Parsed, model: st.nn.Module, config: Record<string, unknown>): Promise<number> {
+export async function textEval(opts: { split?: TextSplit; dataDir?: string; json?: boolean }, model: st.nn.Module, config: Record<string, unknown>): Promise<number> {
   const name = String(config.dataset), modelName = String(config.model);
   const entry = textDataset(name);
   const kind = modelKind('eval', modelName, name);
-  const split = a.str('split') ? (a.str('split') as TextSplit) : entry.evalSplit;
+  const split = opts.split ?? entry.evalSplit;
   if (!entry.splits.includes(split)) throw new StrataError('eval', `${name} has no '${split}' split; it has ${entry.splits.join(', ')}`);
-  const dataDir = a.str('data-dir');
+  const dataDir = opts.dataDir;
   const task = config.task as Seq2SeqTask;
   const ctx = task.contextLength;
   const tok = runTokenizer(config);
-  const json = a.bool('json');
+  const json = Boolean(opts.json);
   const say = (lines: string[]) => process.stdout.write(lines.join('\n') + '\n');
   if (kind === 'lm') {
     const ds = new LanguageModelingDataset(tok.encode(lmText(name, split, dataDir)), ctx);
@@ -346,51 +345,3 @@ export async function textEval(a: Parsed, model: st.nn.Module, config: Record<st
   say(lines);
   return 0;
 }
-
-const GENERATE_SPEC: Record<string, FlagSpec> = {
-  checkpoint: { type: 'string', help: 'run folder of a char-lstm or char-transformer run (or its .safetensors model file)' },
-  weights: { type: 'string', help: 'which weights in the run folder', default: 'model', choices: ['model', 'best'] },
-  prompt: { type: 'string', help: 'the text to continue' },
-  tokens: { type: 'int', help: 'how many tokens (characters) to generate', default: 200 },
-  temperature: { type: 'number', help: 'divides the logits; 0 is greedy (the most likely token every step)', default: 1 },
-  'top-k': { type: 'int', help: 'sample among the k most likely tokens only' },
-  'top-p': { type: 'number', help: 'nucleus sampling: among the most likely tokens whose probability reaches p' },
-  seed: { type: 'int', help: 'sampling seed (the same seed gives the same text; default: a random one)' },
-  backend: { type: 'string', help: 'kernel backend', choices: ['native', 'js'] },
-  threads: { type: 'int', help: 'threads for native kernels' },
-  help: { type: 'boolean', help: 'show this help' },
-};
-
-/** `strata generate`: continues a prompt with a trained language model. */
-export async function cmdGenerate(argv: string[]): Promise<number> {
-  const a = parseArgs('generate', argv, GENERATE_SPEC);
-  if (a.bool('help')) {
-    process.stdout.write(helpText('usage: strata generate --checkpoint DIR --prompt TEXT [--tokens N --temperature T --top-k K --top-p P --seed S]', GENERATE_SPEC));
-    return 0;
-  }
-  const be = a.str('backend');
-  if (be) st.setBackend(be as 'native' | 'js');
-  const th = a.num('threads');
-  if (th !== undefined) st.setNumThreads(th);
-  const prompt = a.need('prompt');
-  const { model, config } = loadRun(a.need('checkpoint'), a.str('weights'), 'generate');
-  const lm = model as st.nn.Module & { generate?: (p: number[], o: st.models.GenerateOptions) => st.Tensor };
-  if (TEXT_MODEL_KINDS[String(config.model)] !== 'lm' || typeof lm.generate !== 'function') {
-    throw new StrataError('generate', `the run's model '${config.model}' is not a language model; generate needs a char-lstm or char-transformer run (trained on ${TEXT_DATASET_NAMES.filter((d) => textDataset(d).kind === 'lm').join(', ')})`);
-  }
-  const tok = runTokenizer(config);
-  const ids = tok.encode(prompt);
-  if (ids.length === 0) throw new StrataError('generate', '--prompt is empty; give at least one character');
-  const unknown = [...new Set(tok.tokenize(prompt).filter((t) => tok.tokenToId(t) === tok.unkId))];
-  if (unknown.length) process.stderr.write(`strata generate: ${unknown.map((c) => JSON.stringify(c)).join(', ')} not in the vocabulary (read as <unk>)\n`);
-  const seed = a.num('seed') ?? Math.floor(Math.random() * 2 ** 31);
-  const out = lm.generate(ids, {
-    maxNewTokens: a.num('tokens')!, temperature: a.num('temperature'), topK: a.num('top-k') ?? null, topP: a.num('top-p') ?? null,
-    generator: new st.Generator(seed),
-  });
-  const all = Array.from(out.data() as ArrayLike<number | bigint>, Number);
-  out.dispose();
-  process.stdout.write(prompt + tok.decode(all.slice(ids.length)) + '\n');
-  return 0;
-}
-
