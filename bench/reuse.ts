@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseFlags } from './util.js';
+import * as st from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -88,7 +89,60 @@ if (want('ensemble')) {
   record('snapshot ensemble (4 cosine cycles, one run) vs its last model', 'strata train --model cnn --subset 20000 --epochs 4 --snapshots 4; strata ensemble --snapshots RUN', { last_model: last, snapshot_ensemble: se }, pts(se, last), 0);
 }
 
+if (want('multitask')) {
+  // a shared CNN trunk with a 10-class head and a 5-group head (tops, trousers, dresses, footwear, bags),
+  // losses weighted by learned uncertainty, against the same trunk with the 10-class head alone
+  const epochs = Number(flags['mt-epochs'] ?? 2), subset = Number(flags['mt-subset'] ?? 10000);
+  st.setNumThreads(Number(threads));
+  const tf = st.data.compose([st.data.toTensor(), st.data.normalize([...st.data.FashionMNIST.mean], [...st.data.FashionMNIST.std])]);
+  const root = flags['data-dir'] ? String(flags['data-dir']) : undefined;
+  const trainSet = st.data.TensorDataset.from(new st.data.Subset(new st.data.FashionMNIST({ root, train: true }), Array.from({ length: subset }, (_, i) => i)), { transform: tf });
+  const testSet = st.data.TensorDataset.from(new st.data.FashionMNIST({ root, train: false }), { transform: tf });
+  const lookup = st.tensor(Int32Array.from(st.reuse.FASHION_COARSE.of)).long();
+  const fineOnly: Record<string, number> = {};
+  for (const withAux of [false, true]) {
+    st.manualSeed(0);
+    const tasks: Record<string, number> = withAux ? { fine: 10, coarse: 5 } : { fine: 10 };
+    const mt = new st.reuse.MultiTask(new st.reuse.Encoder(st.models.createModel('cnn', { inChannels: 1, height: 28, width: 28, numClasses: 10 })), 128, tasks);
+    const weigh = new st.reuse.MultiTaskLoss(Object.keys(tasks), 'uncertainty');
+    let last: Record<string, st.Tensor> = {};
+    const dir = run(withAux ? 'mt-fine-coarse' : 'mt-fine');
+    const lines: string[] = [];
+    const trainer = new st.train.Trainer({
+      model: mt, optimizer: new st.optim.Adam([...mt.parameters(), ...weigh.parameters()], { lr: 1e-3 }),
+      forward: (x) => { last = mt.forward(x); return last.fine; },
+      lossFn: (out, y) => weigh.forward(withAux ? { fine: st.crossEntropy(out, y), coarse: st.crossEntropy(last.coarse, lookup.indexSelect(0, y)) } : { fine: st.crossEntropy(out, y) }),
+      callbacks: [{
+        onEpochEnd: (_t, log) => {
+          if (withAux) {
+            // the coarse head's test accuracy, and the group accuracy implied by the fine head
+            let hit = 0, hitFromFine = 0;
+            st.noGrad(() => { for (let s = 0; s < testSet.length; s += 1000) st.tidy(() => {
+              const x = testSet.fields.x.narrow(0, s, 1000), y = lookup.indexSelect(0, testSet.fields.y.narrow(0, s, 1000));
+              const o = mt.forward(x);
+              hit += o.coarse.argmax(1).eq(y).sum().item();
+              hitFromFine += lookup.indexSelect(0, o.fine.argmax(1)).eq(y).sum().item();
+            }); });
+            log.test_coarse_accuracy = hit / testSet.length;
+            log.test_coarse_from_fine_accuracy = hitFromFine / testSet.length;
+          }
+          for (const [k, w] of Object.entries(weigh.currentWeights())) log[`weight_${k}`] = w;
+          lines.push(JSON.stringify(log) + '\n');
+        },
+      }],
+    });
+    await trainer.fit(new st.data.DataLoader<unknown, st.train.Batch>(trainSet, { batchSize: 64, shuffle: true, generator: new st.Generator(1) }), { epochs, validation: new st.data.DataLoader<unknown, st.train.Batch>(testSet, { batchSize: 1000 }) });
+    st.io.writeFileAtomic(join(dir + '.metrics.jsonl'), lines.join(''));
+    fineOnly[withAux ? 'with_coarse' : 'fine_only'] = trainer.history[trainer.history.length - 1].test_accuracy as number;
+    console.error(`multitask ${withAux ? 'fine+coarse' : 'fine only'}: ${lines[lines.length - 1].trim()}`);
+  }
+  record('multi-task: fine classes with the coarse-group task vs alone (report; no target in the issue)', `npm run bench:reuse -- --only multitask (cnn trunk, ${subset} images, ${epochs} epochs, uncertainty weights)`, { fine_only: fineOnly.fine_only, with_coarse: fineOnly.with_coarse }, pts(fineOnly.with_coarse, fineOnly.fine_only), 0);
+}
+
 const file = join(root, 'bench', 'reuse-latest.json');
+let previous: Record<string, unknown>[] = [];
+if (only) { try { previous = (JSON.parse(readFileSync(file, 'utf8')).results as Record<string, unknown>[]).filter((r) => !results.some((x) => x.target === r.target)); } catch { previous = []; } }
+results.unshift(...previous);
 writeFileSync(file + '.tmp', JSON.stringify({ date: new Date().toISOString(), threads: Number(threads), budgets: { simclr_minutes: Number(simclrMinutes), dae_minutes: Number(daeMinutes), finetune_epochs: Number(ftEpochs) }, note: 'measured under load (2 shared cores); budgets reduced from the issue\'s 30 minutes', results }, null, 2) + '\n');
 renameSync(file + '.tmp', file);
 console.log('| target | baseline → ours | difference | needed | met |\n|---|---|---|---|---|');
