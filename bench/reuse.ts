@@ -3,7 +3,7 @@
 // bench/reuse-latest.json. Budgets are flags so a loaded machine can run them small (and says which it used).
 // usage: node dist/bench/reuse.js [--simclr-minutes 4] [--dae-minutes 2] [--ft-epochs 15] [--threads 1] [--only a,b]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,10 +19,18 @@ const daeMinutes = String(flags['dae-minutes'] ?? 2);
 const ftEpochs = String(flags['ft-epochs'] ?? 15);
 const only = flags.only ? String(flags.only).split(',') : null;
 const dataDir = flags['data-dir'] ? ['--data-dir', String(flags['data-dir'])] : [];
-const runs = mkdtempSync(join(tmpdir(), 'strata-bench-reuse-'));
+// --runs DIR keeps the run folders there and skips a step whose run folder already has its model (re-runs after a cut)
+const runs = flags.runs ? String(flags.runs) : mkdtempSync(join(tmpdir(), 'strata-bench-reuse-'));
+const ensSubset = String(flags['ens-subset'] ?? 20000);
+const stackSubset = String(flags['stack-subset'] ?? 10000);
 
 function strata(...args: string[]): string {
   const t0 = performance.now();
+  const out = args[args.indexOf('--out') + 1];
+  if (args[0] !== 'probe' && args.includes('--out') && existsSync(join(out, 'model.safetensors')) && existsSync(join(out, 'metrics.jsonl'))) {
+    console.error(`(kept) strata ${args.join(' ')}`);
+    return '';
+  }
   console.error(`$ strata ${args.join(' ')}`);
   const r = spawnSync(process.execPath, [join(root, 'bin/strata.js'), ...args, '--threads', threads, ...dataDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) throw new Error(`strata ${args[0]} failed (exit ${r.status})`);
@@ -70,23 +78,23 @@ if (want('transfer')) {
 
 if (want('ensemble')) {
   const seeds = ['1', '2', '3', '4', '5'];
-  for (const s of seeds) strata('train', '--model', 'cnn', '--subset', '20000', '--epochs', '1', '--seed', s, '--out', run(`cnn-s${s}`), '--quiet');
+  for (const s of seeds) strata('train', '--model', 'cnn', '--subset', ensSubset, '--epochs', '1', '--seed', s, '--out', run(`cnn-s${s}`), '--quiet');
   strata('ensemble', '--checkpoints', seeds.map((s) => run(`cnn-s${s}`)).join(','), '--method', 'mean', '--out', run('mean5'), '--quiet');
   const m5 = JSON.parse(readFileSync(join(run('mean5'), 'metrics.jsonl'), 'utf8'));
-  record('mean of 5 CNNs (seeds 1-5) vs best member', 'strata train --model cnn --subset 20000 --epochs 1 --seed S (×5); strata ensemble --checkpoints … --method mean', { best_member: m5.best_member_accuracy, ensemble: m5.test_accuracy }, pts(m5.test_accuracy, m5.best_member_accuracy), 0.5);
+  record('mean of 5 CNNs (seeds 1-5) vs best member', `strata train --model cnn --subset ${ensSubset} --epochs 1 --seed S (×5); strata ensemble --checkpoints … --method mean`, { best_member: m5.best_member_accuracy, ensemble: m5.test_accuracy }, pts(m5.test_accuracy, m5.best_member_accuracy), 0.5);
 
   const structs = ['mlp', 'cnn', 'resnet20', 'vit_tiny'];
-  for (const m of structs) strata('train', '--model', m, '--subset', '10000', '--epochs', '1', '--out', run(`st-${m}`), '--quiet');
+  for (const m of structs) strata('train', '--model', m, '--subset', stackSubset, '--epochs', '1', '--out', run(`st-${m}`), '--quiet');
   const list = structs.map((m) => run(`st-${m}`)).join(',');
   strata('ensemble', '--checkpoints', list, '--method', 'mean', '--out', run('st-mean'), '--quiet');
   strata('ensemble', '--checkpoints', list, '--method', 'stack', '--holdout', '5000', '--out', run('st-stack'), '--quiet');
   const sm = lastAcc(run('st-mean')), ss = lastAcc(run('st-stack'));
-  record('stacking (logreg on a 5000-image hold-out) over mlp, cnn, resnet20, vit_tiny vs their mean', 'strata train --model M --subset 10000 --epochs 1 (×4); strata ensemble --checkpoints … --method stack --holdout 5000 (and --method mean)', { mean: sm, stack: ss }, pts(ss, sm), 0);
+  record('stacking (logreg on a 5000-image hold-out) over mlp, cnn, resnet20, vit_tiny vs their mean', `strata train --model M --subset ${stackSubset} --epochs 1 (×4); strata ensemble --checkpoints … --method stack --holdout 5000 (and --method mean)`, { mean: sm, stack: ss }, pts(ss, sm), 0);
 
-  strata('train', '--model', 'cnn', '--subset', '20000', '--epochs', '4', '--snapshots', '4', '--lr', '3e-3', '--out', run('snap'), '--quiet');
+  strata('train', '--model', 'cnn', '--subset', ensSubset, '--epochs', '4', '--snapshots', '4', '--lr', '3e-3', '--out', run('snap'), '--quiet');
   strata('ensemble', '--snapshots', run('snap'), '--out', run('snap-ens'), '--quiet');
   const last = lastAcc(run('snap')), se = lastAcc(run('snap-ens'));
-  record('snapshot ensemble (4 cosine cycles, one run) vs its last model', 'strata train --model cnn --subset 20000 --epochs 4 --snapshots 4; strata ensemble --snapshots RUN', { last_model: last, snapshot_ensemble: se }, pts(se, last), 0);
+  record('snapshot ensemble (4 cosine cycles, one run) vs its last model', `strata train --model cnn --subset ${ensSubset} --epochs 4 --snapshots 4; strata ensemble --snapshots RUN`, { last_model: last, snapshot_ensemble: se }, pts(se, last), 0);
 }
 
 if (want('multitask')) {
@@ -109,7 +117,7 @@ if (want('multitask')) {
     const dir = run(withAux ? 'mt-fine-coarse' : 'mt-fine');
     const lines: string[] = [];
     const trainer = new st.train.Trainer({
-      model: mt, optimizer: new st.optim.Adam([...mt.parameters(), ...weigh.parameters()], { lr: 1e-3 }),
+      model: mt, optimizer: new st.optim.Adam([...mt.parameters(), ...weigh.parameters()], { lr: 1e-3 }), validationName: 'test',
       forward: (x) => { last = mt.forward(x); return last.fine; },
       lossFn: (out, y) => weigh.forward(withAux ? { fine: st.crossEntropy(out, y), coarse: st.crossEntropy(last.coarse, lookup.indexSelect(0, y)) } : { fine: st.crossEntropy(out, y) }),
       callbacks: [{
@@ -141,7 +149,7 @@ if (want('multitask')) {
 
 const file = join(root, 'bench', 'reuse-latest.json');
 let previous: Record<string, unknown>[] = [];
-if (only) { try { previous = (JSON.parse(readFileSync(file, 'utf8')).results as Record<string, unknown>[]).filter((r) => !results.some((x) => x.target === r.target)); } catch { previous = []; } }
+{ try { previous = (JSON.parse(readFileSync(file, 'utf8')).results as Record<string, unknown>[]).filter((r) => !results.some((x) => x.target === r.target)); } catch { previous = []; } }
 results.unshift(...previous);
 writeFileSync(file + '.tmp', JSON.stringify({ date: new Date().toISOString(), threads: Number(threads), budgets: { simclr_minutes: Number(simclrMinutes), dae_minutes: Number(daeMinutes), finetune_epochs: Number(ftEpochs) }, note: 'measured under load (2 shared cores); budgets reduced from the issue\'s 30 minutes', results }, null, 2) + '\n');
 renameSync(file + '.tmp', file);
