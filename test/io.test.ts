@@ -301,7 +301,11 @@ class Pkl {
     return this.op(0x63, ...enc.encode(`${m}\n${n}\n`));
   }
   int(n: number): this {
-    return this.op(0x4b, n);
+    if (n < 256) return this.op(0x4b, n);
+    // LONG1: a little-endian two's-complement integer of 8 bytes (for sizes beyond one byte)
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigInt64(0, BigInt(n), true);
+    return this.op(0x8a, 8, ...b);
   }
   /** _rebuild_tensor_v2(storage(key, FloatStorage, numel), offset, size, stride, False, OrderedDict()) */
   tensor(key: string, numel: number, offset: number, size: number[], stride: number[], storage = 'FloatStorage'): this {
@@ -394,6 +398,12 @@ describe('torch format reading', () => {
     // last element 1 + 1*1 + 1*4 = 6, but the storage has 6 elements (0..5)
     const pkl = new Pkl().op(0x7d, 0x28).str('v').tensor('0', 6, 1, [2, 2], [1, 4]).op(0x75).done();
     throwsStrata(() => io.loadTorchBuffer(torchZip(pkl, { 'data/0': storage6 })), /reaches element 6 of storage "0", which has 6/);
+  });
+
+  it('refuses a tensor declaring more elements than one tensor can hold (issue 12)', () => {
+    // a 1e12×1e12 view of a 1-element storage (stride 0): 1e24 elements; PyTorch itself overflows on it
+    const pkl = new Pkl().op(0x7d, 0x28).str('w').tensor('0', 1, 0, [1e12, 1e12], [0, 0]).op(0x75).done();
+    throwsStrata(() => io.loadTorchBuffer(torchZip(pkl, { 'data/0': Uint8Array.from(f32le(0)) })), /size \[1000000000000,1000000000000\] has 1e\+24 elements, more than the 4294967296/);
   });
 
   it('refuses a storage record shorter than its element count', () => {

@@ -100,4 +100,19 @@ describe('PNG', () => {
     throwsWith(() => data.decodePng(png(ihdr(2, 1, 8, 0), [[9, 1, 2]])), 'unknown filter type 9');
     throwsWith(() => data.readPng(join(tmp, 'none.png')), 'none.png', 'no such file');
   });
+
+  it('inflates no more than the header declares (issue 12: a 28×28 PNG inflating to 1 GB)', () => {
+    // 28×28 gray needs 28·(28 + 1) = 812 bytes; 64 MiB of zeros deflate to ~64 KB and must be refused
+    const bomb = Uint8Array.from([...SIG, ...ihdr(28, 28, 8, 0), ...chunk('IDAT', deflateSync(new Uint8Array(64 << 20))), ...chunk('IEND', [])]);
+    assert.ok(bomb.length < 100_000, `${bomb.length} bytes`);
+    throwsWith(() => data.decodePng(bomb), 'more than the 812 bytes the header declares for 28×28');
+    // one byte too many is refused as well; exactly 812 decodes
+    const row = [0, ...new Array<number>(28).fill(7)];
+    const rows = Array.from({ length: 28 }, () => row);
+    assert.equal(data.decodePng(png(ihdr(28, 28, 8, 0), rows)).data[0], 7);
+    throwsWith(() => data.decodePng(png(ihdr(28, 28, 8, 0), [...rows, [0]])), 'more than the 812 bytes');
+    // a header declaring 100000×100000 RGBA is refused before inflating anything
+    const wide = chunk('IHDR', [0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 6, 0, 0, 0]);
+    throwsWith(() => data.decodePng(png(wide, [[0, 1, 2, 3, 4]])), 'the header declares 100000×100000', '40000100000 bytes');
+  });
 });

@@ -47,6 +47,9 @@ function paeth(a: number, b: number, c: number): number {
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
+/** The most decompressed image data one PNG may declare (1 GiB: 16384×16384 RGBA). */
+const MAX_RAW_BYTES = 2 ** 30 + 2 ** 16;
+
 /** Decodes PNG bytes; `where` (a path) prefixes every error. */
 export function decodePng(bytes: Uint8Array, where = 'PNG data'): PngImage {
   const op = 'readPng';
@@ -100,18 +103,23 @@ export function decodePng(bytes: Uint8Array, where = 'PNG data'): PngImage {
   if (idat.length === 0) fail('no image data (IDAT chunk)');
   if (color === 3 && !palette) fail('palette image without a PLTE chunk');
 
-  let raw: Uint8Array;
-  try {
-    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat));
-  } catch (e) {
-    return fail(`corrupt image data (zlib: ${(e as Error).message})`);
-  }
   const inCh = COLOR_TYPES[color].channels;
   const bitsPerPixel = inCh * depth;
   const bpp = Math.max(1, bitsPerPixel >> 3);
   const rowBytes = Math.ceil((width * bitsPerPixel) / 8);
   const need = height * (rowBytes + 1);
-  if (raw.length < need) fail(`image data decompresses to ${raw.length} bytes, expected ${need} for ${width}×${height} (${COLOR_TYPES[color].name}, ${depth}-bit): truncated`);
+  const what = `${width}×${height} (${COLOR_TYPES[color].name}, ${depth}-bit)`;
+  if (need > MAX_RAW_BYTES) fail(`the header declares ${what}, ${need} bytes of image data, more than the ${MAX_RAW_BYTES} one image may have`);
+  let raw: Uint8Array;
+  try {
+    // NOTE: bounded by the header: a small file may inflate to gigabytes (a zip bomb); one byte over is enough to refuse it.
+    raw = inflateSync(idat.length === 1 ? idat[0] : Buffer.concat(idat), { maxOutputLength: need + 1 });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') fail(`image data decompresses to more than the ${need} bytes the header declares for ${what}; the file is corrupt or malicious`);
+    return fail(`corrupt image data (zlib: ${(e as Error).message})`);
+  }
+  if (raw.length < need) fail(`image data decompresses to ${raw.length} bytes, expected ${need} for ${what}: truncated`);
+  if (raw.length > need) fail(`image data decompresses to more than the ${need} bytes the header declares for ${what}; the file is corrupt or malicious`);
 
   // undo the per-row filters in place
   const px = new Uint8Array(height * rowBytes);

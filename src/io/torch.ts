@@ -5,6 +5,7 @@ import type { Backend, BackendName } from '../backends/backend.js';
 import { tensor as makeTensor } from '../ops/creation.js';
 import { allocTyped, type DType, type TypedArray } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
+import { MAX_NUMEL } from '../tensor/shape.js';
 import { isTensor, type Tensor } from '../tensor/tensor.js';
 import { atomicWrite } from './atomic.js';
 import { DTYPE_TO_RAW, RAW_SIZE, RAW_TO_DTYPE, bufferSource, decodeRaw, encodeLE, fileSource, hasOwn, setOwn, type ByteSource, type RawKind } from './bytes.js';
@@ -88,6 +89,7 @@ function loadObject(op: string, src: ByteSource, opts: LoadTorchOptions): Pickle
       return refail(`${fn}: bad stride ${JSON.stringify(stride)} for size ${JSON.stringify(size)}`);
     }
     const n = size.reduce((a, b) => a * b, 1);
+    if (n > MAX_NUMEL) refail(`${fn}: a tensor of size ${fmtShape(size)} has ${n} elements, more than the ${MAX_NUMEL} one tensor can hold: the file is corrupt or not meant for strata`);
     if (n > 0) {
       const last = size.reduce((acc, d, i) => acc + (d - 1) * stride[i], offset);
       if (last >= s.numel) {

@@ -4,7 +4,7 @@ import { backendByName, getBackend } from '../backends/registry.js';
 import { allocTyped, checkDType, dtypeOfTyped, isFloating, type DType, type TypedArray } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
-import { checkShape, numel, type Shape } from '../tensor/shape.js';
+import { checkNumel, checkShape, numel, type Shape } from '../tensor/shape.js';
 import { Tensor, type NestedArray } from '../tensor/tensor.js';
 import { wrap } from './util.js';
 
@@ -122,16 +122,21 @@ function shapeArg(op: string, shape: number | readonly number[]): number[] {
 }
 
 export function full(shape: number | readonly number[], value: number, opts: TensorOptions = {}): Tensor {
-  const s = shapeArg('full', shape);
-  const dtype = checkDType('full', opts.dtype ?? 'float32');
+  return fullImpl('full', shape, value, opts);
+}
+function fullImpl(op: string, shape: number | readonly number[], value: number, opts: TensorOptions): Tensor {
+  const s = shapeArg(op, shape);
+  const dtype = checkDType(op, opts.dtype ?? 'float32');
   const backend = resolveBackend(opts.backend);
-  return finish(wrap(backend, backend.full(s, value, dtype), s, dtype), opts, 'full');
+  // NOTE: the js backend holds a tensor in one typed array; native allocates through ATen, which reports its own failures.
+  if (backend.name === 'js') checkNumel(op, numel(s), `shape ${fmtShape(s)}`);
+  return finish(wrap(backend, backend.full(s, value, dtype), s, dtype), opts, op);
 }
 export function zeros(shape: number | readonly number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 0, opts);
+  return fullImpl('zeros', shape, 0, opts);
 }
 export function ones(shape: number | readonly number[], opts: TensorOptions = {}): Tensor {
-  return full(shape, 1, opts);
+  return fullImpl('ones', shape, 1, opts);
 }
 /** Like-constructors keep the reference's dtype and backend unless overridden. */
 export function fullLike(t: Tensor, value: number, opts: TensorOptions = {}): Tensor {
@@ -148,7 +153,8 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
 export function arange(start: number, end?: number, step = 1, opts: TensorOptions = {}): Tensor {
   if (end === undefined) [start, end] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new StrataError('arange', `step must be a non-zero finite number, got ${step}`);
-  const n = Math.max(0, Math.ceil((end - start) / step));
+  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new StrataError('arange', `start and end must be finite numbers, got start=${start}, end=${end}`);
+  const n = checkNumel('arange', Math.max(0, Math.ceil((end - start) / step)), `the range from ${start} to ${end} by ${step}`);
   const dtype = opts.dtype ?? (Number.isInteger(start) && Number.isInteger(end) && Number.isInteger(step) ? 'int64' : 'float32');
   const vals = new Float64Array(n);
   for (let i = 0; i < n; i++) vals[i] = start + i * step;
@@ -158,17 +164,21 @@ export function arange(start: number, end?: number, step = 1, opts: TensorOption
 /** `steps` values evenly spaced from start to end inclusive. */
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new StrataError('linspace', `steps must be a non-negative integer, got ${steps}`);
+  checkNumel('linspace', steps, `steps=${steps}`);
   const vals = new Float64Array(steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   // NOTE: the second half counts back from `end`, as PyTorch does, so the last value is exactly `end`.
   const half = Math.floor(steps / 2);
   for (let i = 0; i < steps; i++) vals[i] = i < half ? start + step * i : end - step * (steps - 1 - i);
+  if (steps === 1) vals[0] = start;
   const dtype = opts.dtype ?? 'float32';
   return tensor(toTyped(vals, dtype), { ...opts, dtype, shape: [steps] });
 }
 
 /** The n×m identity. */
 export function eye(n: number, m = n, opts: TensorOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0 || !Number.isInteger(m) || m < 0) throw new StrataError('eye', `n and m must be non-negative integers, got n=${n}, m=${m}`);
+  checkNumel('eye', n * m, `the ${n}×${m} identity`);
   const dtype = opts.dtype ?? 'float32';
   const vals = new Float64Array(n * m);
   for (let i = 0; i < Math.min(n, m); i++) vals[i * m + i] = 1;
@@ -179,7 +189,7 @@ function randomFill(op: string, shape: number | readonly number[], opts: RandomO
   const s = shapeArg(op, shape);
   const dtype = checkDType(op, opts.dtype ?? defaultDtype);
   const g = opts.generator ?? defaultGenerator;
-  const n = numel(s);
+  const n = checkNumel(op, numel(s), `shape ${fmtShape(s)}`);
   const vals = allocTyped(dtype === 'int64' ? 'float64' : dtype, n) as Float32Array | Float64Array | Int32Array | Uint8Array;
   for (let i = 0; i < n; i++) vals[i] = sample(g);
   return tensor(dtype === 'int64' ? toTyped(vals, 'int64') : vals, { ...opts, dtype, shape: s });
@@ -202,6 +212,8 @@ export function randint(low: number, high: number, shape: number | readonly numb
 }
 /** A random permutation of 0..n-1 (int64). */
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
+  if (!Number.isInteger(n) || n < 0) throw new StrataError('randperm', `n must be a non-negative integer, got ${n}`);
+  checkNumel('randperm', n, `n=${n}`);
   const g = opts.generator ?? defaultGenerator;
   const p = new Float64Array(n);
   for (let i = 0; i < n; i++) p[i] = i;

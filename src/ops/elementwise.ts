@@ -28,7 +28,7 @@ function operands(ctx: BackwardCtx<BinAttrs>): [TS, TS] {
 
 function resultDtype(op: string, kind: Kind, a: TS, b: TS): DType {
   let common: DType;
-  if (a instanceof Tensor) common = b instanceof Tensor ? promoteTypes(a.dtype, b.dtype) : promoteWithScalar(a.dtype, b as number);
+  if (a instanceof Tensor) common = b instanceof Tensor ? promoteTensors(a, b) : promoteWithScalar(a.dtype, b as number);
   else common = promoteWithScalar((b as Tensor).dtype, a as number);
   if (kind === 'compare' || kind === 'logical') return 'bool';
   if (kind === 'div' && !isFloating(common)) return 'float32';
@@ -37,6 +37,21 @@ function resultDtype(op: string, kind: Kind, a: TS, b: TS): DType {
   }
   return common;
 }
+
+/**
+ * PyTorch's promotion of two tensors: a 0-d tensor against a tensor with dimensions counts only when
+ * its category (bool < integer < floating) is higher (float32[3] + float64 0-d is float32, int32[3]
+ * + float64 0-d is float64).
+ */
+function promoteTensors(a: Tensor, b: Tensor): DType {
+  const da = a.dtype, db = b.dtype;
+  if (da === db) return da;
+  const za = a.shape.length === 0, zb = b.shape.length === 0;
+  if (za === zb) return promoteTypes(da, db);
+  const [dim, zero] = za ? [db, da] : [da, db];
+  return CATEGORY[zero] > CATEGORY[dim] ? zero : dim;
+}
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int64: 1, float32: 2, float64: 2 };
 
 function checkOperand(op: string, name: string, v: unknown): void {
   if (v instanceof Tensor) return;
@@ -134,26 +149,29 @@ const powDef = defineOp<BinAttrs>({
       // d(a^b)/db = a^b·ln a, defined as 0 where a == 0 and b >= 0
       const lnA = typeof a === 'number' ? Math.log(a) : log(a);
       const d = mul(pow(a, b), lnA);
-      const masked = typeof a === 'number' ? (a === 0 ? zerosLike(g) : d) : where(logicalAnd(eq(a, 0), ge(b, 0)), 0, d);
+      // NOTE: at a == 0 and b < 0 it is inf·ln 0 = −inf, also for a number base (PyTorch's pow(0, x)).
+      const masked = typeof a === 'number' ? (a === 0 ? where(ge(b, 0), 0, d) : d) : where(logicalAnd(eq(a, 0), ge(b, 0)), 0, d);
       gb = toOperand(mul(g, masked), ctx, 1);
     }
     return [ga, gb];
   },
 });
-/** maximum/minimum: the gradient goes to the selected operand, split evenly on ties (as PyTorch). */
-function extremumBackward(pick: (a: TS, b: TS) => Tensor) {
+/**
+ * maximum/minimum: the gradient goes to the selected operand, split evenly on ties (as PyTorch).
+ * NOTE: an operand loses its gradient only where it compares strictly worse, so at a NaN (no
+ * comparison holds) both operands get the full gradient, as in PyTorch.
+ */
+function extremumBackward(loses: (x: TS, y: TS) => Tensor) {
   return (ctx: BackwardCtx<BinAttrs>, [g]: Tensor[]) => {
     const [a, b] = operands(ctx);
-    const half = mul(g, 0.5);
-    const tie = eq(a, b);
-    const aWins = pick(a, b);
-    const ga = ctx.needs(0) ? toOperand(where(tie, half, where(aWins, g, 0)), ctx, 0) : null;
-    const gb = ctx.needs(1) ? toOperand(where(tie, half, where(aWins, 0, g)), ctx, 1) : null;
+    const split = where(eq(a, b), mul(g, 0.5), g);
+    const ga = ctx.needs(0) ? toOperand(where(loses(a, b), 0, split), ctx, 0) : null;
+    const gb = ctx.needs(1) ? toOperand(where(loses(b, a), 0, split), ctx, 1) : null;
     return [ga, gb];
   };
 }
-const maximumDef = defineOp<BinAttrs>({ name: 'maximum', backward: extremumBackward((a, b) => gt(a, b)) });
-const minimumDef = defineOp<BinAttrs>({ name: 'minimum', backward: extremumBackward((a, b) => lt(a, b)) });
+const maximumDef = defineOp<BinAttrs>({ name: 'maximum', backward: extremumBackward((x, y) => lt(x, y)) });
+const minimumDef = defineOp<BinAttrs>({ name: 'minimum', backward: extremumBackward((x, y) => gt(x, y)) });
 const remainderDef = defineOp<BinAttrs>({
   name: 'remainder',
   backward: (ctx, [g]) => {
@@ -437,7 +455,7 @@ export function where(cond: Tensor, a: TS, b: TS): Tensor {
   if (a instanceof Tensor) shape = broadcastShapes(op, shape, a.shape);
   if (b instanceof Tensor) shape = broadcastShapes(op, shape, b.shape);
   let dtype: DType;
-  if (a instanceof Tensor && b instanceof Tensor) dtype = promoteTypes(a.dtype, b.dtype);
+  if (a instanceof Tensor && b instanceof Tensor) dtype = promoteTensors(a, b);
   else if (a instanceof Tensor) dtype = promoteWithScalar(a.dtype, b as number);
   else if (b instanceof Tensor) dtype = promoteWithScalar(b.dtype, a as number);
   else dtype = Number.isInteger(a) && Number.isInteger(b) ? 'int64' : 'float32';

@@ -2,7 +2,7 @@
 // Index values are range-checked here (read back to JS) before any kernel runs.
 import { defineOp, record } from '../autograd/graph.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
-import { normDim, numel, type Shape } from '../tensor/shape.js';
+import { checkNumel, normDim, numel, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { arange, zeros } from './creation.js';
 import { cast } from './convert.js';
@@ -271,6 +271,7 @@ export function oneHot(indices: Tensor, numClasses = -1): Tensor {
       throw new StrataError(op, `class index ${max} is out of range for numClasses ${c} in indices of shape ${fmtShape(indices.shape)}: valid indices are 0..${c - 1}`);
     }
   }
+  checkNumel(op, indices.numel * c, `the one-hot of indices of shape ${fmtShape(indices.shape)} with ${c} classes`);
   const classes = arange(0, c, 1, { dtype: 'int64', backend: indices.backend });
   return cast(eq(unsqueeze(indices, -1), classes), 'int64');
 }

@@ -309,6 +309,29 @@ export function binaryCrossEntropy(probs: Tensor, target: Tensor, opts: { weight
 // ---------------------------------------------------------------- KL divergence
 
 /**
+ * x·log x, 0 at x = 0 (torch.xlogy(x, x)). NOTE: its gradient at x = 0 is NaN, as PyTorch's
+ * (xlogy's rule gives x/x = 0/0 for the second operand), so a zero target's gradient is NaN.
+ */
+const xlogxDef = defineOp({
+  name: 'xlogx',
+  backward: (ctx, [g]) => {
+    const [x] = ctx.saved;
+    return [mul(g, add(log(where(eq(x, 0), 1, x)), div(x, x)))];
+  },
+});
+function xlogx(x: Tensor): Tensor {
+  const out = noGrad(() => {
+    const safe = where(eq(x, 0), 1, x), l = log(safe);
+    const y = mul(x, l);
+    safe.dispose();
+    l.dispose();
+    return y;
+  });
+  record(xlogxDef, [x], out, [x], undefined);
+  return out;
+}
+
+/**
  * KL(target ‖ input) pointwise, as torch's kl_div: input holds log-probabilities; target holds
  * probabilities (ℓ = t·(log t − input), 0 where t = 0) or, with logTarget, log-probabilities
  * (ℓ = e^t·(t − input)). 'batchmean' divides the sum by the batch size input.shape[0] (the true KL
@@ -321,9 +344,7 @@ export function klDiv(input: Tensor, target: Tensor, reduction: Reduction | 'bat
   let loss: Tensor;
   if (logTarget) loss = mul(exp(t), sub(t, input));
   else {
-    // NOTE: t·log t is taken as 0 at t = 0 (xlogy); log reads 1 there so that no 0·(−∞) reaches the gradient.
-    const safe = where(eq(t, 0), 1, t);
-    loss = sub(mul(t, log(safe)), mul(t, input));
+    loss = sub(xlogx(t), mul(t, input));
   }
   if (r === 'batchmean') return input.ndim === 0 ? sum(loss) : div(sum(loss), input.shape[0]);
   return applyReduction(loss, r);

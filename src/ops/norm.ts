@@ -6,6 +6,8 @@ import type { Backend, Handle } from '../backends/backend.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { shapesEqual, type Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { add, mul } from './elementwise.js';
+import { narrow } from './shape.js';
 import { backendOf, describe, expectFloat, expectTensor, wrap } from './util.js';
 
 export interface BatchNormOptions {
@@ -117,6 +119,7 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   } else if (rm === null) {
     throw new StrataError(op, 'evaluation mode (training: false) normalises by runningMean and runningVar, which were not given; pass them, or set training: true');
   }
+  if (x.numel === 0) return emptyBatchNorm(x, w, bias);
   const [hy, hm, hs] = b.batchNorm(x, w, bias, rm, rv, training, momentum, eps);
   const statShape = [training ? c : 0];
   const y = wrap(b, hy, x.shape, x.dtype);
@@ -128,6 +131,17 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   const saved = [x, saveMean, saveInvstd, ...(w ? [w] : []), ...(training ? [] : [rm!, rv!])];
   record(batchNormDef, [x, w, bias], y, saved, { hasWeight: w !== null, hasBias: bias !== null, training, eps, c });
   releaseUnsaved(y, saveMean, saveInvstd);
+  return y;
+}
+
+/**
+ * An empty batch: PyTorch's x.clone()·weight[0] + bias[0] (running statistics untouched), so the
+ * graph stays connected. NOTE: ATen's kernel divides by the batch size (SIGFPE on integer 0).
+ */
+function emptyBatchNorm(x: Tensor, w: Tensor | null, bias: Tensor | null): Tensor {
+  let y = mul(x, 1);
+  if (w && w.numel > 0) y = mul(y, narrow(w, 0, 0, 1));
+  if (bias && bias.numel > 0) y = add(y, narrow(bias, 0, 0, 1));
   return y;
 }
 

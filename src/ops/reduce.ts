@@ -208,13 +208,16 @@ export function std(x: Tensor, dim?: Dims, opts: { correction?: number; keepdim?
 
 // ---------------------------------------------------------------- amax, amin
 
-/** The gradient goes to the elements equal to the extremum, split evenly among ties (as PyTorch). */
+/**
+ * The gradient goes to the elements equal to the extremum, split evenly among ties (as PyTorch).
+ * NOTE: a NaN extremum matches no element: g/0·0 makes the whole row's gradient NaN, as PyTorch.
+ */
 const extremumBackward = (ctx: { saved: readonly Tensor[]; attrs: ReduceAttrs }, [g]: Tensor[]) => {
   const [x, y] = ctx.saved;
   const { dims, keepdim } = ctx.attrs;
   const hit = eq(x, keptDims(y, x.shape, dims, keepdim));
   const count = sum(hit, dims, true);
-  return [where(hit, div(keptDims(g, x.shape, dims, keepdim), count), 0)];
+  return [mul(div(keptDims(g, x.shape, dims, keepdim), count), hit)];
 };
 const amaxDef = defineOp<ReduceAttrs>({ name: 'amax', backward: extremumBackward });
 const aminDef = defineOp<ReduceAttrs>({ name: 'amin', backward: extremumBackward });

@@ -22,7 +22,8 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number, normTyp
     throw new StrataError('clipGradNorm_', `the total norm of order ${normType} of the gradients is ${total}; the loss has probably diverged`);
   }
   const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) noGrad(() => { for (const g of grads) g.mul_(coef); });
+  // NOTE: a NaN norm makes every gradient NaN, as PyTorch (clamp(NaN, max=1) is NaN).
+  if (!(coef >= 1)) noGrad(() => { for (const g of grads) g.mul_(coef); });
   return total;
 }
 

@@ -93,7 +93,7 @@ export class CosineAnnealingLR extends LRScheduler {
     this.apply();
   }
   protected lrAt(base: number, t: number): number {
-    return this.etaMin + (base - this.etaMin) * (1 + Math.cos(Math.PI * Math.min(t, this.tMax) / this.tMax)) / 2;
+    return this.etaMin + (base - this.etaMin) * (1 + Math.cos(Math.PI * t / this.tMax)) / 2;
   }
 }
 

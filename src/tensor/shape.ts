@@ -80,6 +80,20 @@ export function checkShape(op: string, shape: unknown): number[] {
   return shape.slice();
 }
 
+/**
+ * The most elements one tensor built in JavaScript may have: the longest typed array Node allocates
+ * (2^32 on Node 20). Creation ops that fill values in JS, and the js backend, refuse more.
+ */
+export const MAX_NUMEL = 2 ** 32;
+
+/** Throws a StrataError naming `op` when `n` elements (of `what`) cannot be one tensor; returns n. */
+export function checkNumel(op: string, n: number, what: string): number {
+  if (n > MAX_NUMEL || !(n >= 0)) {
+    throw new StrataError(op, `${what} has ${n} elements, more than the ${MAX_NUMEL} one tensor can hold; use a smaller size`);
+  }
+  return n;
+}
+
 /** Resolves a single -1 in a target shape against `n` elements (reshape/view). */
 export function inferShape(op: string, from: Shape, target: readonly number[]): number[] {
   const n = numel(from);

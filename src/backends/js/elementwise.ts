@@ -4,7 +4,7 @@ import type { DType } from '../../tensor/dtype.js';
 import type { Shape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { map, scalarOperand, type Operand } from './iter.js';
-import { H, alloc, broadcastStrides, type JsHandle } from './storage.js';
+import { H, alloc, broadcastStrides, inexactInt64, release, type JsHandle } from './storage.js';
 
 const UNARY: Record<UnaryOp, string> = {
   neg: '-a', exp: 'Math.exp(a)', log: 'Math.log(a)', sqrt: 'Math.sqrt(a)', rsqrt: '1 / Math.sqrt(a)',
@@ -59,7 +59,23 @@ export function binary(op: BinaryOp, a: Tensor | number, b: Tensor | number, sha
   if (op === 'mul' && outDtype === 'int32') expr = 'Math.imul(a, b)';
   if ((op === 'div' || op === 'floorDivide') && (outDtype === 'int32' || outDtype === 'int64')) expr = `Math.floor(a / b)`;
   map(castExpr(expr, outDtype), shape, target(out), operandOrScalar(a, shape), operandOrScalar(b, shape));
+  if (outDtype === 'int64') checkExactInt64(op, out);
   return out;
+}
+
+/**
+ * NOTE: int64 arithmetic on js runs in float64, exact below 2^53; a result there or beyond may have been
+ * rounded ((2^53 − 1) + 2 gives 2^53), so it throws instead. int64 results are rare and small (indices), so one pass is cheap.
+ */
+function checkExactInt64(op: string, h: JsHandle): void {
+  const d = h.data;
+  for (let i = 0; i < d.length; i++) {
+    const v = d[i];
+    if (v >= 9007199254740992 || v <= -9007199254740992) {
+      release(h);
+      throw inexactInt64(op, v);
+    }
+  }
 }
 
 export function where(cond: Tensor, a: Tensor | number, b: Tensor | number, shape: Shape, outDtype: DType): JsHandle {
@@ -75,7 +91,8 @@ function pointwise(x: Tensor, expr: string, p0 = 0, p1 = 0): JsHandle {
 }
 
 export function clamp(x: Tensor, min: number | null, max: number | null): JsHandle {
-  if (min !== null && max !== null) return pointwise(x, '(a < p0 ? p0 : a > p1 ? p1 : a)', min, max);
+  // NOTE: min > max gives max everywhere, as torch.clamp (min is applied first, then max).
+  if (min !== null && max !== null) return pointwise(x, '(a < p0 ? (p0 > p1 ? p1 : p0) : a > p1 ? p1 : a)', min, max);
   if (min !== null) return pointwise(x, '(a < p0 ? p0 : a)', min);
   return pointwise(x, '(a > p1 ? p1 : a)', 0, max!);
 }

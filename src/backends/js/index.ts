@@ -17,7 +17,7 @@ import * as opt from './optim.js';
 import * as rnd from './random.js';
 import * as rnn from './rnn.js';
 import * as sh from './shape.js';
-import { fresh, fromCanonical, release, stats, storeFor, toCanonical, values, type JsHandle } from './storage.js';
+import { fresh, fromCanonical, inexactInt64, release, stats, storeFor, toCanonical, values, type JsHandle } from './storage.js';
 
 function todo(name: string): never {
   throw new StrataError(name, 'this kernel is not implemented on the js backend yet');
@@ -36,6 +36,7 @@ export const jsBackend: Backend = {
   free: (h) => release(h as JsHandle),
   full(shape: Shape, value: number, dtype: DType) {
     const d = storeFor(dtype, numel(shape));
+    if (dtype === 'int64' && !(Math.abs(value) < 2 ** 53)) throw inexactInt64('full', value);
     if (value !== 0) d.fill(dtype === 'bool' ? (value ? 1 : 0) : value);
     return fresh(d, shape);
   },

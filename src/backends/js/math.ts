@@ -86,6 +86,7 @@ export function remainder(a: number, b: number): number {
   const r = a % b;
   return r !== 0 && (r < 0) !== (b < 0) ? r + b : r;
 }
+/** NOTE: sign(NaN) is 0, as torch.sign (and sign(-0) is 0). */
 export function sign(x: number): number {
-  return x > 0 ? 1 : x < 0 ? -1 : x;
+  return x > 0 ? 1 : x < 0 ? -1 : 0;
 }

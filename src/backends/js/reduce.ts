@@ -74,7 +74,7 @@ export function reduce(op: ReduceOp, x: Tensor, dims: readonly number[], keepdim
 export function softmax(x: Tensor, dim: number, log: boolean): JsHandle {
   const out = alloc(x.dtype, x.shape);
   const X = values(x), Y = out.data;
-  const n = x.shape[dim];
+  const n = x.ndim === 0 ? 1 : x.shape[dim];
   let inner = 1;
   for (let d = dim + 1; d < x.ndim; d++) inner *= x.shape[d];
   const outer = numel(x.shape) / Math.max(1, n * inner);
@@ -104,7 +104,7 @@ export function softmax(x: Tensor, dim: number, log: boolean): JsHandle {
 export function softmaxBackward(g: Tensor, y: Tensor, dim: number, log: boolean): JsHandle {
   const out = alloc(y.dtype, y.shape);
   const G = values(g), Y = values(y), O = out.data;
-  const n = y.shape[dim];
+  const n = y.ndim === 0 ? 1 : y.shape[dim];
   let inner = 1;
   for (let d = dim + 1; d < y.ndim; d++) inner *= y.shape[d];
   const outer = numel(y.shape) / Math.max(1, n * inner);

@@ -1,5 +1,6 @@
 // The js backend's tensor storage: a typed array with offset and strides, shared by views.
-import type { DType, TypedArray } from '../../tensor/dtype.js';
+import { ITEMSIZE, type DType, type TypedArray } from '../../tensor/dtype.js';
+import { StrataError } from '../../tensor/errors.js';
 import type { Shape } from '../../tensor/shape.js';
 import { contiguousStrides, numel } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
@@ -25,12 +26,18 @@ export interface JsHandle {
 export const stats = { tensors: 0, bytes: 0 };
 
 export function storeFor(dtype: DType, n: number): Store {
-  switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
-    case 'int64': return new Float64Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'bool': return new Uint8Array(n);
+  try {
+    switch (dtype) {
+      case 'float32': return new Float32Array(n);
+      case 'float64': return new Float64Array(n);
+      case 'int64': return new Float64Array(n);
+      case 'int32': return new Int32Array(n);
+      case 'bool': return new Uint8Array(n);
+    }
+  } catch (e) {
+    // NOTE: only reached on failure, so the hot path pays nothing; the op layer checks sizes it can name first.
+    if (!(e instanceof RangeError)) throw e;
+    throw new StrataError('js backend', `cannot allocate a tensor of ${n} ${dtype} elements (${n * ITEMSIZE[dtype]} bytes): ${e.message}; use smaller sizes or the native backend`);
   }
 }
 
@@ -155,10 +162,22 @@ export function toCanonical(data: Store, dtype: DType): TypedArray {
   return data.slice() as TypedArray;
 }
 
+const I64_EXACT = 2n ** 53n;
+
+/** The error for an int64 value the js backend cannot hold exactly (it stores int64 as float64). */
+export function inexactInt64(op: string, v: bigint | number): StrataError {
+  return new StrataError(op, `int64 value ${v} is outside ±(2^53 − 1), the integers the js backend holds exactly (it stores int64 as float64); use the native backend (st.setBackend('native')) for larger integers`);
+}
+
 /** Converts a canonical array to storage (copying). */
 export function fromCanonical(data: TypedArray, dtype: DType): Store {
   const out = storeFor(dtype, data.length);
-  if (data instanceof BigInt64Array) for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
-  else out.set(data as ArrayLike<number>);
+  if (data instanceof BigInt64Array) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (v >= I64_EXACT || v <= -I64_EXACT) throw inexactInt64('js backend', v);
+      out[i] = Number(v);
+    }
+  } else out.set(data as ArrayLike<number>);
   return out;
 }
