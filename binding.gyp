@@ -15,10 +15,13 @@
         "native/src/loss.cc",
         "native/src/optim.cc",
         "native/src/rnn.cc",
-        "native/src/attention.cc"
+        "native/src/attention.cc",
+        "native/src/quantized.cc",
+        "native/src/device.cc",
+        "native/src/distributed.cc"
       ],
       "include_dirs": ["native/src", "<!@(node scripts/find-libtorch.mjs --include)"],
-      "defines": ["NAPI_VERSION=9", "<!@(node scripts/find-libtorch.mjs --defines)"],
+      "defines": ["NAPI_VERSION=9", "USE_C10D_GLOO", "<!@(node scripts/find-libtorch.mjs --defines)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-frtti", "-O3", "-fno-math-errno", "-Wno-unused-parameter", "-Wno-deprecated-declarations"],
       "libraries": [

@@ -24,9 +24,9 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 # ---- Debian packages
-pkgs=(g++ make python3 libtorch-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
+pkgs=(g++ make python3 libtorch-dev libgloo-dev libopenblas0-pthread dataset-fashion-mnist espeak-ng)
 case "$task" in
-  test) pkgs+=(bible-kjv-text) ;;
+  test) pkgs+=(bible-kjv-text chromium python3-torch python3-torchvision python3-onnx iproute2) ;;
   bench) pkgs+=(python3-torch bible-kjv-text) ;;
   train) pkgs+=(bible-kjv-text) ;;
 esac

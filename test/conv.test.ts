@@ -244,6 +244,17 @@ describe('convolution parity (native vs js)', () => {
     parity((t) => st.adaptiveAvgPool1d(t.permute(0, 2, 1), 3), [st.randn([2, 7, 3], { backend: 'js' })], { ...tol, name: 'adaptiveAvgPool1d' });
   });
 
+  it('depthwise convolutions of contiguous MobileNet-style inputs match js, gradients included', () => {
+    if (!hasNative()) return;
+    const tol = { atol: 1e-4, rtol: 1e-4 };
+    const r = (shape: number[], seed: number) => st.randn(shape, { backend: 'js', generator: new st.Generator(seed) });
+    // MobileNet-style 3×3 depthwise at stride 1 and 2, a channel multiplier of 2 with bias, and a 5×5 kernel with dilation
+    parity((x, w) => st.conv2d(x, w, null, { groups: 16, padding: 1 }), [r([3, 16, 9, 9], 1), r([16, 1, 3, 3], 2)], { ...tol, name: 'depthwise 3×3' });
+    parity((x, w) => st.conv2d(x, w, null, { groups: 16, padding: 1, stride: 2 }), [r([3, 16, 9, 9], 3), r([16, 1, 3, 3], 4)], { ...tol, name: 'depthwise 3×3 stride 2' });
+    parity((x, w, b) => st.conv2d(x, w, b, { groups: 8, padding: 1 }), [r([2, 8, 7, 7], 5), r([16, 1, 3, 3], 6), r([16], 7)], { ...tol, name: 'depthwise multiplier 2' });
+    parity((x, w) => st.conv2d(x, w, null, { groups: 6, padding: 4, dilation: 2 }), [r([2, 6, 11, 8], 8), r([6, 1, 5, 5], 9)], { ...tol, name: 'depthwise 5×5 dilated' });
+  });
+
   it('max-pools large many-channel inputs (the native channels-last path) exactly as js, ties and NaN included', () => {
     if (!hasNative()) return;
     // [4,16,32,32] = 65,536 values with 16 channels: native pools these in channels-last layout

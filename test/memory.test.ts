@@ -42,7 +42,8 @@ for (const be of backends()) {
       }
     });
 
-    it('native memory held only by the finalizer makes the garbage collector run by itself', { skip: be !== 'native' }, async () => {
+    // NOTE: on a GPU the tensors live in CUDA's caching allocator, whose reuse (not V8's heuristics) bounds the peak
+    it('native memory held only by the finalizer makes the garbage collector run by itself', { skip: be !== 'native' || st.getDefaultDevice().type === 'cuda' }, async () => {
       st.setBackend(be);
       try {
         // 100 × 16 MiB never disposed, no gc() call: the external-memory report has to trigger collections

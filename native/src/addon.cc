@@ -87,6 +87,8 @@ at::ScalarType scalar_type(int32_t code) {
     case kI32: return at::kInt;
     case kI64: return at::kLong;
     case kBool: return at::kBool;
+    case kBF16: return at::kBFloat16;
+    case kF16: return at::kHalf;
   }
   throw ArgError("unknown dtype code " + std::to_string(code));
 }
@@ -98,11 +100,11 @@ int32_t dtype_code(at::ScalarType t) {
     case at::kInt: return kI32;
     case at::kLong: return kI64;
     case at::kBool: return kBool;
+    case at::kBFloat16: return kBF16;
+    case at::kHalf: return kF16;
     default: throw ArgError(std::string("unsupported dtype ") + c10::toString(t));
   }
 }
-
-at::Device default_device() { return at::Device(at::kCPU); }
 
 at::Scalar number_scalar(double v) {
   if (v == static_cast<double>(static_cast<int64_t>(v)) && std::abs(v) < 9.0e15) return at::Scalar(static_cast<int64_t>(v));
@@ -276,11 +278,14 @@ void register_linalg(napi_env, napi_value);
 void register_shape(napi_env, napi_value);
 void register_indexing(napi_env, napi_value);
 void register_conv(napi_env, napi_value);
+void register_quantized(napi_env, napi_value);
 void register_norm(napi_env, napi_value);
 void register_loss(napi_env, napi_value);
 void register_optim(napi_env, napi_value);
 void register_rnn(napi_env, napi_value);
 void register_attention(napi_env, napi_value);
+void register_device(napi_env, napi_value);
+void register_distributed(napi_env, napi_value);
 
 }  // namespace strata
 
@@ -372,5 +377,8 @@ NAPI_MODULE_INIT() {
   register_optim(env, exports);
   register_rnn(env, exports);
   register_attention(env, exports);
+  register_quantized(env, exports);
+  register_device(env, exports);
+  register_distributed(env, exports);
   return exports;
 }

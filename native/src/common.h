@@ -33,12 +33,10 @@ void release(napi_env env, int32_t id);
 
 // ---- dtypes: the codes the TS side passes
 
-enum DTypeCode : int32_t { kF32 = 0, kF64 = 1, kI32 = 2, kI64 = 3, kBool = 4 };
+enum DTypeCode : int32_t { kF32 = 0, kF64 = 1, kI32 = 2, kI64 = 3, kBool = 4, kBF16 = 5, kF16 = 6 };
 at::ScalarType scalar_type(int32_t code);
 int32_t dtype_code(at::ScalarType t);
 
-/** The device new tensors are made on (CPU; a CUDA build may switch it). */
-at::Device default_device();
 
 // ---- arguments
 
@@ -69,6 +67,9 @@ class Args {
   napi_value ret_undefined();
   napi_value ret_number(double v);
 };
+
+/** A device passed as two arguments (type code 0 = CPU, 1 = CUDA; index); CPU when absent. */
+at::Device device_arg(Args& a, size_t i);
 
 /** Thrown for bad arguments from JS; becomes a JS Error naming the kernel. */
 struct ArgError : std::runtime_error {

@@ -21,6 +21,11 @@ static std::array<bool, 3> bool_mask(Args& a, size_t i) {
   return out;
 }
 
+// NOTE: off the CPU the operands of a pooling backward are made dense NCHW first: ATen's CUDA avg-pool
+// backward returns wrong gradients for channels-last inputs with padding (pytorch/pytorch#188344, seen with
+// PyTorch 2.11 on an H200), and gradients arrive expanded (stride 0, e.g. from a sum).
+static at::Tensor dense_off_cpu(const at::Tensor& g) { return g.device().is_cpu() ? g : g.contiguous(); }
+
 static c10::optional<int64_t> opt_i64(Args& a, size_t i) {
   if (a.is_nullish(i)) return c10::nullopt;
   return a.i64(i);
@@ -72,7 +77,7 @@ STRATA_KERNEL(max_pool2d) {
 // maxPool2dBackward(gy, x, indices, kernel, stride, padding, dilation, ceilMode)
 STRATA_KERNEL(max_pool2d_backward) {
   std::vector<int64_t> k = a.int_list(3), s = a.int_list(4), p = a.int_list(5), d = a.int_list(6);
-  return a.ret(at::max_pool2d_with_indices_backward(a.tensor(0), a.tensor(1), k, s, p, d, a.boolean(7), a.tensor(2)));
+  return a.ret(at::max_pool2d_with_indices_backward(dense_off_cpu(a.tensor(0)), dense_off_cpu(a.tensor(1)), k, s, p, d, a.boolean(7), a.tensor(2)));
 }
 
 // avgPool2d(x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride|null)
@@ -84,7 +89,7 @@ STRATA_KERNEL(avg_pool2d) {
 // avgPool2dBackward(gy, x, kernel, stride, padding, ceilMode, countIncludePad, divisorOverride|null)
 STRATA_KERNEL(avg_pool2d_backward) {
   std::vector<int64_t> k = a.int_list(2), s = a.int_list(3), p = a.int_list(4);
-  return a.ret(at::avg_pool2d_backward(a.tensor(0), a.tensor(1), k, s, p, a.boolean(5), a.boolean(6), opt_i64(a, 7)));
+  return a.ret(at::avg_pool2d_backward(dense_off_cpu(a.tensor(0)), dense_off_cpu(a.tensor(1)), k, s, p, a.boolean(5), a.boolean(6), opt_i64(a, 7)));
 }
 
 // adaptiveAvgPool2d(x, [oh, ow])
@@ -94,7 +99,7 @@ STRATA_KERNEL(adaptive_avg_pool2d) {
 }
 
 // adaptiveAvgPool2dBackward(gy, x)
-STRATA_KERNEL(adaptive_avg_pool2d_backward) { return a.ret(at::_adaptive_avg_pool2d_backward(a.tensor(0), a.tensor(1))); }
+STRATA_KERNEL(adaptive_avg_pool2d_backward) { return a.ret(at::_adaptive_avg_pool2d_backward(dense_off_cpu(a.tensor(0)), dense_off_cpu(a.tensor(1)))); }
 
 void register_conv(napi_env env, napi_value exports) {
   define(env, exports, "convolution", convolution);

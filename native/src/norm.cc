@@ -34,10 +34,33 @@ STRATA_KERNEL(batch_norm) {
 }
 
 // batchNormBackward(gy, x, w|null, runningMean|null, runningVar|null, saveMean, saveInvstd, training, eps, mask)
+// NOTE: ATen's CUDA kernel needs a weight and, outside training, statistics it reads from the running
+// buffers; strata passes ones for a missing weight and computes the evaluation-mode gradients itself
+// (y = (x − mean)·invstd·w + b is affine in x there).
 STRATA_KERNEL(batch_norm_backward) {
-  return ret3(a, at::native_batch_norm_backward(a.tensor(0), a.tensor(1), opt(a.opt_tensor(2)), opt(a.opt_tensor(3)),
-                                                opt(a.opt_tensor(4)), opt(a.tensor(5)), opt(a.tensor(6)), a.boolean(7),
-                                                a.f64(8), mask3(a, 9)));
+  const at::Tensor& gy = a.tensor(0);
+  const at::Tensor& x = a.tensor(1);
+  at::Tensor w = a.opt_tensor(2), rm = a.opt_tensor(3), rv = a.opt_tensor(4);
+  const bool training = a.boolean(7);
+  const double eps = a.f64(8);
+  const auto mask = mask3(a, 9);
+  if (x.device().is_cpu()) {
+    return ret3(a, at::native_batch_norm_backward(gy, x, opt(w), opt(rm), opt(rv), opt(a.tensor(5)), opt(a.tensor(6)), training, eps, mask));
+  }
+  const int64_t c = x.size(1);
+  if (!w.defined()) w = at::ones({c}, x.options());
+  if (training || !rm.defined() || !rv.defined()) {
+    return ret3(a, at::native_batch_norm_backward(gy, x, w, opt(rm), opt(rv), opt(a.tensor(5)), opt(a.tensor(6)), training, eps, mask));
+  }
+  std::vector<int64_t> shape(x.dim(), 1), dims{0};
+  shape[1] = c;
+  for (int64_t d = 2; d < x.dim(); d++) dims.push_back(d);
+  const at::Tensor invstd = (rv + eps).rsqrt();
+  at::Tensor gx, gw, gb;
+  if (mask[0]) gx = gy * (w * invstd).view(shape);
+  if (mask[1]) gw = (gy * (x - rm.view(shape)) * invstd.view(shape)).sum(dims);
+  if (mask[2]) gb = gy.sum(dims);
+  return a.ret_list({gx, gw, gb});
 }
 
 // layerNorm(x, normalizedShape, w|null, b|null, eps) -> [y, mean, rstd] (stats shaped [*, 1, …, 1])

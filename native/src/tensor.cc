@@ -13,7 +13,8 @@
 namespace strata {
 
 
-// fromData(typedArray, shape, dtype): copies a canonical typed array into a new tensor
+// fromData(typedArray, shape, dtype, deviceType?, deviceIndex?): copies a canonical typed array into a new
+// tensor (bfloat16 and float16 arrive as float32 values and are rounded here)
 STRATA_KERNEL(from_data) {
   napi_typedarray_type type;
   size_t length;
@@ -24,18 +25,23 @@ STRATA_KERNEL(from_data) {
     throw ArgError("expected a typed array");
   }
   auto shape = a.int_list(1);
-  at::ScalarType st = a.dtype(2);
+  at::ScalarType want = a.dtype(2);
+  const bool reduced = want == at::kBFloat16 || want == at::kHalf;
+  at::ScalarType st = reduced ? at::kFloat : want;
+  const at::Device device = device_arg(a, 3);
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(st).device(at::kCPU));
   size_t nbytes = t.numel() * t.element_size();
   if (length * t.element_size() != nbytes) throw ArgError("typed array length does not match the shape");
   if (nbytes) std::memcpy(t.data_ptr(), data, nbytes);
-  if (default_device() != at::Device(at::kCPU)) t = t.to(default_device());
+  if (!device.is_cpu()) t = t.to(device);
+  if (reduced) t = t.to(want);
   return a.ret(t);
 }
 
-// read(x): a row-major copy in a new typed array of the canonical type
+// read(x): a row-major copy in a new typed array of the canonical type (float32 for bfloat16 and float16)
 STRATA_KERNEL(read) {
   at::Tensor t = a.tensor(0).to(at::kCPU).contiguous();
+  if (t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf) t = t.to(at::kFloat);
   size_t nbytes = t.numel() * t.element_size();
   void* dst;
   napi_value buffer, out;
@@ -58,7 +64,7 @@ STRATA_KERNEL(full) {
   auto shape = a.int_list(0);
   double v = a.f64(1);
   at::ScalarType st = a.dtype(2);
-  return a.ret(at::full(shape, v, at::TensorOptions().dtype(st).device(default_device())));
+  return a.ret(at::full(shape, v, at::TensorOptions().dtype(st).device(device_arg(a, 3))));
 }
 
 STRATA_KERNEL(cast) { return a.ret(a.tensor(0).to(a.dtype(1), /*non_blocking=*/false, /*copy=*/true)); }
@@ -191,13 +197,13 @@ STRATA_KERNEL(dropout) {
   return a.ret(y);
 }
 
-// bernoulli(shape, p, dtype, seed): 1 with probability p (see bernoulli_fill)
+// bernoulli(shape, p, dtype, seed, deviceType?, deviceIndex?): 1 with probability p (see bernoulli_fill)
 STRATA_KERNEL(bernoulli) {
   auto shape = a.int_list(0);
   double p = a.f64(1);
   at::ScalarType st = a.dtype(2);
   uint64_t seed = static_cast<uint64_t>(a.i64(3));
-  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(st).device(default_device()));
+  at::Tensor t = at::empty(shape, at::TensorOptions().dtype(st).device(device_arg(a, 4)));
   bernoulli_fill(t, p, seed, 1);
   return a.ret(t);
 }

@@ -16,6 +16,34 @@ export interface BackwardOptions {
   createGraph?: boolean;
 }
 
+type GradHook = (leaf: Tensor) => void;
+const postAccumulateHooks = new WeakMap<Tensor, GradHook[]>();
+let backwardCallbacks: (() => void)[] | null = null;
+
+/**
+ * Runs `hook(leaf)` each time a backward pass has finished accumulating `leaf.grad`
+ * (torch.Tensor.register_post_accumulate_grad_hook); returns a function that removes it.
+ * DistributedDataParallel uses it to start reducing a bucket while backward still runs.
+ */
+export function registerPostAccumulateGradHook(leaf: Tensor, hook: GradHook): () => void {
+  const hs = postAccumulateHooks.get(leaf) ?? [];
+  hs.push(hook);
+  postAccumulateHooks.set(leaf, hs);
+  return () => {
+    const cur = postAccumulateHooks.get(leaf);
+    if (cur) postAccumulateHooks.set(leaf, cur.filter((h) => h !== hook));
+  };
+}
+
+/**
+ * Runs `fn` once the backward pass now running has finished (PyTorch's engine queue_callback); called
+ * outside a backward pass, it throws.
+ */
+export function queueBackwardCallback(fn: () => void): void {
+  if (!backwardCallbacks) throw new StrataError('queueBackwardCallback', 'no backward pass is running');
+  backwardCallbacks.push(fn);
+}
+
 /** A max-heap of nodes by sequence number: later ops run first. */
 class NodeHeap {
   private a: Node[] = [];
@@ -123,7 +151,11 @@ export function runBackward(
         const slots = captureAt.get(n);
         if (slots) for (const [slot, i] of slots) captured[i] = buf[slot] ?? null;
         if (n.leaf) {
-          if (!capture) accumulateLeaf(n.leaf, buf[0] ?? null, createGraph, owned);
+          if (!capture) {
+            accumulateLeaf(n.leaf, buf[0] ?? null, createGraph, owned);
+            const hs = postAccumulateHooks.get(n.leaf);
+            if (hs && buf[0]) for (const h of hs) h(n.leaf);
+          }
           continue;
         }
         const present = buf.find((g) => g);
@@ -151,7 +183,17 @@ export function runBackward(
       return capture ? keep(captured) : undefined;
     };
     // Intermediate gradients are released when the pass ends; leaf grads are kept by their leaves.
-    return tidy(run);
+    const outer = backwardCallbacks;
+    const callbacks: (() => void)[] = [];
+    backwardCallbacks = callbacks;
+    let result: (Tensor | null)[] | undefined;
+    try {
+      result = tidy(run);
+    } finally {
+      backwardCallbacks = outer;
+    }
+    for (const cb of callbacks) cb();
+    return result;
   } finally {
     setGradEnabled(prevMode);
   }

@@ -96,6 +96,10 @@ export function gradAccumulator(leaf: Tensor): Node {
   let n = leaf._accumulator;
   if (!n) {
     n = new Node(accumulateDef, [], [], undefined, [], [{ shape: leaf.shape, dtype: leaf.dtype }]);
+    // NOTE: as in PyTorch's engine, a leaf's gradient is accumulated as soon as it is complete (the
+    // highest priority), not after every later-created node: its post-accumulate hooks (DDP's bucket
+    // reductions) then start while the rest of backward still runs.
+    (n as { seq: number }).seq = Number.MAX_SAFE_INTEGER;
     n.leaf = leaf;
     leaf._accumulator = n;
   }
@@ -115,6 +119,21 @@ export function needsGrad(inputs: readonly (Tensor | null | number)[]): boolean 
   return false;
 }
 
+/** Sees every op as it is recorded, gradient or not (what ONNX export traces); null when none. */
+export type OpTracer = (name: string, inputs: readonly (Tensor | null | number)[], outputs: readonly Tensor[], saved: readonly Tensor[], attrs: unknown) => void;
+let tracer: OpTracer | null = null;
+
+/** Runs fn with `t` seeing every recorded op (nesting restores the previous tracer). */
+export function traceOps<R>(t: OpTracer, fn: () => R): R {
+  const prev = tracer;
+  tracer = t;
+  try {
+    return fn();
+  } finally {
+    tracer = prev;
+  }
+}
+
 /**
  * Records `outputs` as produced by `def` from `inputs` (numbers and nulls are non-differentiable slots).
  * Only floating-point outputs become differentiable. Returns nothing: outputs are mutated in place.
@@ -123,6 +142,7 @@ export function record<A>(
   def: OpDef<A>, inputs: readonly (Tensor | null | number)[], outputs: Tensor | readonly Tensor[],
   saved: readonly Tensor[], attrs: A,
 ): void {
+  if (tracer !== null) tracer(def.name, inputs, Array.isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor], saved, attrs);
   if (!needsGrad(inputs)) return;
   const outs = Array.isArray(outputs) ? (outputs as readonly Tensor[]) : [outputs as Tensor];
   const next = inputs.map((t) => (typeof t === 'object' ? edgeOf(t) : null));

@@ -4,6 +4,7 @@
 import type { DType, TypedArray } from '../tensor/dtype.js';
 import type { Shape } from '../tensor/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Device } from '../tensor/device.js';
 
 export type BackendName = 'js' | 'native';
 
@@ -46,6 +47,12 @@ export interface BackendInfo {
  */
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * Where this backend's tensors live. One backend object serves one device (the native kernels on
+   * CPU and on each CUDA device are separate objects), so a tensor's device is its backend's and ops
+   * on operands of different devices are refused like operands of different backends.
+   */
+  readonly device: Device;
   info(): BackendInfo;
   setNumThreads(n: number): void;
   /** Live storage on this backend: tensors and bytes. */
@@ -66,6 +73,14 @@ export interface Backend {
   cast(x: T, dtype: DType): H;
   /** A new row-major tensor with x's values. */
   contiguous(x: T): H;
+  /**
+   * x copied to `device` (a backend of the same kernel library on that device wraps the handle); x's own
+   * handle when it is there already. nonBlocking: asynchronous host↔device copies (from pinned memory).
+   */
+  toDevice?(x: T, device: Device, nonBlocking: boolean): H;
+  /** A copy of CPU tensor x in page-locked memory, for asynchronous copies to a GPU. */
+  pinMemory?(x: T): H;
+  isPinned?(x: T): boolean;
 
   // ---- views: share x's storage
   /** x viewed as `shape`, or null when x's strides do not allow it without a copy. */

@@ -28,7 +28,9 @@ export const command = defineCommand({
     const ds = imageDataset(String(config.dataset));
     const test = ds.load(false, a.get('data-dir'));
     const loader = new DataLoader(test, { batchSize: 500, transform: transformFor(ds, false, false) });
-    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(model.parameters(), { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
+    // an int8 model has no float parameters; the evaluation-only optimizer gets a placeholder
+    const params = model.parameters().length ? model.parameters() : [st.nn.Parameter(st.zeros([1]))];
+    const trainer = new Trainer({ model, optimizer: new st.optim.SGD(params, { lr: 0 }), forward: forwardFor(model, config.task as st.models.ImageTask) });
     const r = await trainer.evaluate(loader);
     if (a.get('json')) {
       process.stdout.write(JSON.stringify({ accuracy: r.accuracy, loss: r.loss, macro_f1: r.macroF1, per_class: r.report, confusion: r.confusion }, null, 2) + '\n');

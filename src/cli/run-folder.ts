@@ -13,6 +13,10 @@ import { loadModelFile } from '../train/checkpoint.js';
 export function loadRun(path: string, weights = 'model', cmd = 'eval'): { model: st.nn.Module; config: Record<string, unknown> } {
   const file = path.endsWith('.safetensors') ? path : join(path, `${weights}.safetensors`);
   if (!existsSync(file)) throw new st.StrataError(cmd, `${file} does not exist; --checkpoint takes a run folder written by strata train (or its .safetensors file)`);
+  if (st.compress.isCompressedFile(file)) {
+    const r = st.compress.loadCompressed(file, (c) => createModel(String(c.model), c.task as st.models.ImageTask, (c.modelConfig as Record<string, unknown> | undefined) ?? {}));
+    return { model: r.model, config: r.config };
+  }
   const { stateDict, config } = loadModelFile(file);
   if (!config.model || !config.task) throw new st.StrataError(cmd, `${file} has no strata model config (was it written by strata train?)`);
   const model = createModel(String(config.model), config.task as st.models.ImageTask, (config.modelConfig as Record<string, unknown> | undefined) ?? {});

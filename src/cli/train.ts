@@ -42,6 +42,7 @@ const TRAIN_FLAGS = flags({
   out: { type: 'string', help: 'run folder for config.json, metrics.jsonl, model.safetensors', valueName: 'DIR', defaultText: 'runs/MODEL-DATASET' },
   resume: { type: 'boolean', help: 'continue the run in --out from its last completed epoch' },
   quiet: { type: 'boolean', help: 'only the final result' },
+  store: { type: 'string', help: 'run store to record the run in (STRATA_STORE=none: off)', valueName: 'PATH', defaultText: 'STRATA_STORE or ~/.strata/runs.db' },
   ...RUNTIME_FLAGS,
   ...TEXT_TRAIN_FLAGS,
   ...FINETUNE_FLAGS,
@@ -208,6 +209,7 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
   }
   const fullConfig = { ...config, task: job.task, ...job.extraConfig, backend: st.getBackend().name, threads: st.getNumThreads(), strata: st.VERSION };
   atomicWriteFile(join(out, 'config.json'), JSON.stringify(fullConfig, null, 2) + '\n');
+  callbacks.push(st.lab.recordRun({ kind: 'train', config: fullConfig, runDir: out, store: a.get('store'), device: `${fullConfig.backend} cpu, ${fullConfig.threads} threads` }));
 
   const sign = job.best.mode === 'max' ? 1 : -1;
   const score = (log: EpochLog) => sign * (log[job.best.key] ?? -sign * Infinity);

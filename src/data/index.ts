@@ -7,7 +7,9 @@ export type { MaterializeOptions } from './tensor-dataset.js';
 export { TensorDataset } from './tensor-dataset.js';
 export type { ArrayBatch, ArrayBatchField } from './collate.js';
 export { collateArrays, assembleBatch } from './collate.js';
-export type { Collated, DataLoaderOptions, LoaderState } from './loader.js';
+export type { Collated, DataLoaderOptions, LoaderState, Sampler } from './loader.js';
+export { DistributedSampler } from '../distributed/sampler.js';
+export type { DistributedSamplerOptions } from '../distributed/sampler.js';
 export { DataLoader, defaultCollate, toTensors } from './loader.js';
 export type { Transform, TransformLike, TransformSpec, RandomCropOptions, RandomErasingOptions } from './transforms.js';
 export {

@@ -4,7 +4,8 @@ import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from '
 import { tensor } from '../ops/creation.js';
 import { StrataError } from '../tensor/errors.js';
 import { defaultGenerator, Generator } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
+import { cudaDeviceCount, cudaUnavailableReason } from '../backends/native/index.js';
 import { TensorDataset } from './tensor-dataset.js';
 import { assembleBatch, collateArrays, isBatchField, type ArrayBatch } from './collate.js';
 import { permutation, TransformedDataset, type Dataset, type DatasetSpec, type ImageSample } from './dataset.js';
@@ -43,6 +44,24 @@ export interface DataLoaderOptions<S, B> {
   numWorkers?: number;
   /** Batches prepared ahead per worker (default 2). */
   prefetch?: number;
+  /**
+   * Put each batch's CPU tensors in page-locked memory, so that copies to a GPU (`x.to('cuda', { nonBlocking:
+   * true })`, the Trainer's) run asynchronously and overlap compute (as torch's pin_memory). Ignored, with
+   * one warning, where CUDA is unavailable.
+   */
+  pinMemory?: boolean;
+  /**
+   * Chooses the indices of each epoch instead of `shuffle` (e.g. distributed.DistributedSampler, one
+   * shard per rank); the loader calls `setEpoch(epoch)` before asking for an epoch's indices.
+   */
+  sampler?: Sampler;
+}
+
+/** Which dataset indices an epoch visits, in order (torch.utils.data.Sampler). */
+export interface Sampler {
+  readonly length: number;
+  indices(): Int32Array;
+  setEpoch?(epoch: number): void;
 }
 
 /** Where a loader is: epoch index, batches already handed out in it, and the generator state at its start. */
@@ -57,6 +76,22 @@ interface Run { token: number; epoch: number; startState: number[]; yielded: num
 interface Reply { token: number; k: number; batch?: ArrayBatch; error?: string; op?: string }
 
 let nextToken = 1;
+let warnedPin = false;
+const isCudaAvailable = (): boolean => cudaDeviceCount() > 0;
+
+/** The batch with its CPU tensors moved to page-locked memory (the originals freed). */
+function pinBatch<B>(b: B): B {
+  if (b instanceof Tensor) return (b.device.type === 'cpu' && b.backend.pinMemory ? swapPinned(b) : b) as B;
+  if (b === null || typeof b !== 'object') return b;
+  const out: Record<string, unknown> = Array.isArray(b) ? ([] as unknown as Record<string, unknown>) : {};
+  for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = pinBatch(v);
+  return out as B;
+}
+function swapPinned(t: Tensor): Tensor {
+  const p = t.pinMemory();
+  if (p !== t) t.dispose();
+  return p;
+}
 
 /**
  * Iterates a dataset in batches of tensors (torch.utils.data.DataLoader).
@@ -73,9 +108,12 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
   readonly dropLast: boolean;
   readonly numWorkers: number;
   readonly prefetch: number;
+  readonly sampler: Sampler | null;
   /** The loader's generator: its state at the start of an epoch fixes that epoch's order and augmentations. */
   readonly generator: Generator;
   private readonly collate: ((samples: S[]) => B) | null;
+  /** Whether batches are put in page-locked memory (only where CUDA is available). */
+  readonly pinMemory: boolean;
   private nextEpoch = 0;
   private pendingSkip = 0;
   private cur: Run | null = null;
@@ -93,9 +131,19 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
     this.prefetch = opts.prefetch ?? 2;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new StrataError(op, `prefetch must be a positive integer, got ${opts.prefetch}`);
     this.shuffle = opts.shuffle ?? false;
+    this.sampler = opts.sampler ?? null;
+    if (this.sampler && this.shuffle) throw new StrataError(op, 'sampler option is mutually exclusive with shuffle (the sampler decides the order; DistributedSampler shuffles itself)');
     this.dropLast = opts.dropLast ?? false;
     this.generator = opts.generator ?? new Generator(opts.seed ?? defaultGenerator.nextU32());
     this.collate = opts.collate ?? null;
+    this.pinMemory = opts.pinMemory ?? false;
+    if (this.pinMemory && !isCudaAvailable()) {
+      this.pinMemory = false;
+      if (!warnedPin) {
+        warnedPin = true;
+        process.emitWarning(`strata: DataLoader pinMemory ignored: ${cudaUnavailableReason()}`);
+      }
+    }
     if (dataset instanceof TensorDataset) {
       if (opts.transform) throw new StrataError(op, 'a TensorDataset holds finished tensors; apply the transform when making it: TensorDataset.from(dataset, { transform })');
       if (this.numWorkers > 0) throw new StrataError(op, 'a TensorDataset needs no worker threads (each batch is one index-select per field); use numWorkers: 0');
@@ -108,7 +156,7 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
 
   /** Batches per epoch. */
   get length(): number {
-    const n = this.dataset.length;
+    const n = this.sampler ? this.sampler.length : this.dataset.length;
     return this.dropLast ? Math.floor(n / this.batchSize) : Math.ceil(n / this.batchSize);
   }
 
@@ -140,7 +188,8 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
   private plan(): Plan {
     const n = this.dataset.length;
     const g = this.generator;
-    const order = this.shuffle ? permutation(n, g) : Int32Array.from({ length: n }, (_, i) => i);
+    this.sampler?.setEpoch?.(this.nextEpoch);
+    const order = this.sampler ? this.sampler.indices() : this.shuffle ? permutation(n, g) : Int32Array.from({ length: n }, (_, i) => i);
     const numBatches = this.length;
     const seeds = new Uint32Array(numBatches);
     for (let k = 0; k < numBatches; k++) seeds[k] = g.nextU32();
@@ -173,7 +222,8 @@ export class DataLoader<S = ImageSample, B = Collated<S>> implements Iterable<B>
 
   private finish(run: Run, value: B | ArrayBatch, k: number): B {
     run.yielded = k + 1;
-    return this.collate || this.dataset instanceof TensorDataset ? (value as B) : (toTensors(value as ArrayBatch) as B);
+    const b = this.collate || this.dataset instanceof TensorDataset ? (value as B) : (toTensors(value as ArrayBatch) as B);
+    return this.pinMemory ? pinBatch(b) : b;
   }
 
   private workers(): WorkerPool {

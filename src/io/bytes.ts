@@ -90,7 +90,8 @@ export const RAW_TO_DTYPE: Record<RawKind, DType> = {
   i32: 'int32', u32: 'int64', f32: 'float32', f64: 'float64', i64: 'int64', u64: 'int64',
 };
 
-export const DTYPE_TO_RAW: Record<DType, RawKind> = { float32: 'f32', float64: 'f64', int32: 'i32', int64: 'i64', bool: 'bool' };
+// NOTE: bfloat16 and float16 tensors are written as float32 (their values read back as a Float32Array)
+export const DTYPE_TO_RAW: Record<DType, RawKind> = { float32: 'f32', float64: 'f64', int32: 'i32', int64: 'i64', bool: 'bool', bfloat16: 'f32', float16: 'f32' };
 
 /** Copies `bytes` into a fresh, aligned ArrayBuffer, reversing each `size`-byte element when `swap`. */
 function alignedCopy(bytes: Uint8Array, size: number, swap: boolean): ArrayBuffer {

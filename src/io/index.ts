@@ -8,3 +8,5 @@ export type { SafetensorsDType, SafetensorsTensorInfo, SafetensorsHeader, LoadSa
 export { atomicWrite, writeFileAtomic } from './atomic.js';
 export { loadTorch, loadTorchBuffer, loadTorchObject, saveTorch, saveTorchBuffer } from './torch.js';
 export type { LoadTorchOptions } from './torch.js';
+export { convertWeights, loadOnnxInitializers, weightFormat } from './convert.js';
+export type { WeightFormat } from './convert.js';

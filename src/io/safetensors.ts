@@ -32,7 +32,8 @@ const ST_DTYPES: readonly { name: SafetensorsDType; size: number; raw: RawKind |
   { name: 'U64', size: 8, raw: 'u64' },
 ];
 const ST_BY_NAME = new Map(ST_DTYPES.map((d, i) => [d.name as string, { ...d, order: i }]));
-const DTYPE_TO_ST: Record<DType, SafetensorsDType> = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64', bool: 'BOOL' };
+// NOTE: bfloat16 and float16 tensors are written as F32 (their values read back as a Float32Array)
+const DTYPE_TO_ST: Record<DType, SafetensorsDType> = { float32: 'F32', float64: 'F64', int32: 'I32', int64: 'I64', bool: 'BOOL', bfloat16: 'F32', float16: 'F32' };
 
 /** The reference implementation refuses headers above 100 MB; so do we (a corrupt length would otherwise allocate it). */
 const MAX_HEADER_SIZE = 100_000_000;

@@ -129,8 +129,8 @@ export interface ResNetConfig {
 
 /**
  * ResNet ("Deep Residual Learning for Image Recognition", He, Zhang, Ren & Sun, CVPR 2016) with torchvision's
- * module names (conv1, bn1, layer1…layer4, fc) so state dicts line up key for key (batch-norm buffers use
- * strata's camelCase names, runningMean for running_mean). Weights are initialised as torchvision does:
+ * module names (conv1, bn1, layer1…layer4, fc) so state dicts line up key for key (batch-norm buffers included:
+ * bn1.running_mean). Weights are initialised as torchvision does:
  * kaiming-normal (fan_out) convolutions, batch norm 1/0, PyTorch's default Linear.
  * For small inputs (≤ 64 px, or config.stem 'small') the stem is a 3×3 stride-1 conv without max-pool, as the
  * CIFAR versions of ResNet-18/34/50 are usually run.

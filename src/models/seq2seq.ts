@@ -174,7 +174,7 @@ export class Seq2Seq extends Module {
       }
     }
     const old = this.copyMap;
-    this.copyMap = F.tensor(data, { dtype: 'int64', shape: [V, 2], backend: old.backend.name });
+    this.copyMap = F.tensor(data, { dtype: 'int64', shape: [V, 2], backend: old.backend });
     old.dispose();
   }
 
@@ -268,7 +268,7 @@ export class Seq2Seq extends Module {
   forward(src: Tensor, tgtIn?: Tensor): Tensor {
     if (!tgtIn) throw new StrataError('Seq2Seq', 'forward(src, tgtIn) needs the decoder input tgtIn [N, L] (teacher forcing); use greedy(src) to decode');
     const [N, L] = tgtIn.shape;
-    return F.reshape(this.logitsAt(src, tgtIn, F.arange(0, N * L, 1, { dtype: 'int64', backend: src.backend.name })), [N, L, this.targetVocabSize]);
+    return F.reshape(this.logitsAt(src, tgtIn, F.arange(0, N * L, 1, { dtype: 'int64', backend: src.backend })), [N, L, this.targetVocabSize]);
   }
 
   /**
@@ -314,7 +314,7 @@ export class Seq2Seq extends Module {
         let prev = Array<number>(N).fill(this.bosIdx);
         for (let i = 0; i < maxLength && done.some((d) => !d); i++) {
           const r = tidy(() => {
-            const step = this.decodeStep(F.tensor(prev, { dtype: 'int64', backend: src.backend.name }), s, enc);
+            const step = this.decodeStep(F.tensor(prev, { dtype: 'int64', backend: src.backend }), s, enc);
             const ids = (t: Tensor) => Array.from(t.data() as ArrayLike<number | bigint>, Number);
             return { next: ids(F.argmax(step.logits, 1)), at: ids(F.argmax(step.weights, 1)), state: keep(step.state) };
           });

@@ -72,7 +72,7 @@ export class CharLSTM extends Module {
    * [T] or [N, T] → int64 [T + maxNewTokens] or [N, T + maxNewTokens].
    */
   generate(prompt: Tensor | readonly number[] | readonly (readonly number[])[], opts: GenerateOptions): Tensor {
-    const backend = this.embedding.weight.backend.name;
+    const backend = this.embedding.weight.backend;
     let state: [Tensor, Tensor] | null = null;
     try {
       return generateTokens('CharLSTM.generate', this, this.vocabSize, backend, prompt, opts, (rows, first) => {
@@ -147,13 +147,13 @@ export class RNNClassifier extends Module {
     const lengths = opts.lengths ?? F.clamp(F.sum(F.ne(ids, this.padIdx).to('int64'), 1), 1);
     const x = this.drop.forward(this.embedding.forward(ids));
     const out = this.rnn.forward(x, null, { lengths })[0];
-    const len = Array.isArray(lengths) ? F.tensor(lengths as number[], { dtype: 'int64', backend: out.backend.name }) : (lengths as Tensor);
+    const len = Array.isArray(lengths) ? F.tensor(lengths as number[], { dtype: 'int64', backend: out.backend }) : (lengths as Tensor);
     let pooled: Tensor;
     if (this.pooling === 'mean') {
       // the recurrent output is zero at padded steps
       pooled = F.div(F.sum(out, 1), F.unsqueeze(len.to(out.dtype), 1));
     } else {
-      const padded = F.unsqueeze(F.ge(F.unsqueeze(F.arange(0, T, 1, { dtype: 'int64', backend: out.backend.name }), 0), F.unsqueeze(len, 1)), -1);
+      const padded = F.unsqueeze(F.ge(F.unsqueeze(F.arange(0, T, 1, { dtype: 'int64', backend: out.backend }), 0), F.unsqueeze(len, 1)), -1);
       pooled = F.amax(F.maskedFill(out, padded, -Infinity), 1);
     }
     return this.classifier.forward(this.drop.forward(pooled));

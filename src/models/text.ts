@@ -1,6 +1,6 @@
 // Text models: a GPT-style decoder-only language model with sampling, and a BERT-style encoder classifier.
 import type { Tensor } from '../tensor/tensor.js';
-import type { BackendName } from '../backends/backend.js';
+import type { Backend, BackendName } from '../backends/backend.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
 import { tidy } from '../tensor/memory.js';
@@ -134,8 +134,8 @@ export class GPT extends Module {
    * Runs in evaluation mode without gradients; the same generator seed gives the same tokens.
    */
   generate(prompt: Tensor | readonly number[] | readonly (readonly number[])[], opts: GenerateOptions): Tensor {
-    return generateTokens('GPT.generate', this, this.vocabSize, this.tokEmb.weight.backend.name, prompt, opts, (rows) => tidy(() => {
-      const ids = F.tensor(rows.map((r) => r.slice(-this.contextLength)), { dtype: 'int64', backend: this.tokEmb.weight.backend.name });
+    return generateTokens('GPT.generate', this, this.vocabSize, this.tokEmb.weight.backend, prompt, opts, (rows) => tidy(() => {
+      const ids = F.tensor(rows.map((r) => r.slice(-this.contextLength)), { dtype: 'int64', backend: this.tokEmb.weight.backend });
       return F.select(this.forward(ids), 1, -1).to('float64').data() as Float64Array;
     }));
   }
@@ -154,7 +154,7 @@ export type NextLogits = (rows: number[][], first: boolean) => Float64Array;
  * else sampled after top-k and top-p filtering), in evaluation mode without gradients.
  * prompt ids [T] or [N, T] → int64 [T + maxNewTokens] or [N, T + maxNewTokens].
  */
-export function generateTokens(op: string, model: Module, vocabSize: number, backend: BackendName, prompt: Tensor | readonly number[] | readonly (readonly number[])[], opts: GenerateOptions, next: NextLogits): Tensor {
+export function generateTokens(op: string, model: Module, vocabSize: number, backend: BackendName | Backend, prompt: Tensor | readonly number[] | readonly (readonly number[])[], opts: GenerateOptions, next: NextLogits): Tensor {
   const rows = promptRows(op, prompt);
   const maxNew = opts.maxNewTokens;
   if (!Number.isInteger(maxNew) || maxNew < 0) throw new StrataError(op, `maxNewTokens must be a non-negative integer, got ${String(maxNew)}`);

@@ -23,3 +23,5 @@ export type { TransformerLayerOptions, TransformerActivation, EncoderLayerCallOp
 export { MixtureOfExperts, ExpertMLP, moeForward, dispatchTopK, expertCapacity } from './layers/moe.js';
 export type { MixtureOfExpertsOptions, MoEForwardOptions, MoEResult, Routing } from './layers/moe.js';
 export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss, SmoothL1Loss, BCEWithLogitsLoss, BCELoss, KLDivLoss } from './layers/loss.js';
+export { DistributedDataParallel, SyncBatchNorm } from '../distributed/index.js';
+export type { DDPOptions } from '../distributed/index.js';

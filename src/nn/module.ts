@@ -1,4 +1,7 @@
 // Module: the base of every layer and model. Owns parameters, buffers and sub-modules; calls stateless ops.
+import { moveInPlace, toDevice } from '../ops/convert.js';
+import { backendByName, backendForDevice } from '../backends/registry.js';
+import { Device, isDeviceString, type DeviceLike } from '../tensor/device.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { keep } from '../tensor/memory.js';
 import { isFloating, type DType } from '../tensor/dtype.js';
@@ -20,6 +23,32 @@ export function Parameter(t: Tensor, requiresGrad = true): Tensor {
 
 export type ForwardHook = (module: Module, inputs: unknown[], output: unknown) => void;
 export type ForwardPreHook = (module: Module, inputs: unknown[]) => void;
+
+/**
+ * Keys strata wrote before its state dicts used PyTorch's names (batch norm's buffers), mapped on load
+ * so old checkpoints keep loading.
+ */
+const LEGACY_KEYS: Record<string, string> = {
+  runningMean: 'running_mean',
+  runningVar: 'running_var',
+  numBatchesTracked: 'num_batches_tracked',
+};
+
+/** Renames legacy last components (bn1.runningMean → bn1.running_mean) where the model has the new key and not the old. */
+function mapLegacyKeys(sd: Record<string, Tensor>, own: Record<string, Tensor>): Record<string, Tensor> {
+  let out: Record<string, Tensor> | null = null;
+  for (const k of Object.keys(sd)) {
+    const dot = k.lastIndexOf('.');
+    const renamed = LEGACY_KEYS[k.slice(dot + 1)];
+    if (!renamed || k in own) continue;
+    const nk = k.slice(0, dot + 1) + renamed;
+    if (!(nk in own) || nk in sd) continue;
+    out ??= { ...sd };
+    out[nk] = sd[k];
+    delete out[k];
+  }
+  return out ?? sd;
+}
 
 export interface LoadResult {
   missingKeys: string[];
@@ -216,6 +245,7 @@ export abstract class Module {
   loadStateDict(sd: Record<string, Tensor>, opts: { strict?: boolean } = {}): LoadResult {
     const strict = opts.strict ?? true;
     const own = this.stateDict();
+    sd = mapLegacyKeys(sd, own);
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
     const problems: string[] = [];
@@ -235,14 +265,28 @@ export abstract class Module {
     noGrad(() => {
       for (const [k, t] of Object.entries(sd)) {
         const mine = own[k];
-        if (mine) mine.copy_(t.backend === mine.backend ? t : t.to(mine.backend.name));
+        if (mine) mine.copy_(t.backend === mine.backend ? t : toDevice(t, mine.backend));
       }
     });
     return { missingKeys, unexpectedKeys };
   }
 
-  /** Moves every parameter and buffer to a backend, or converts floating ones to a dtype (in place on the module). */
-  to(target: BackendName | DType): this {
+  /**
+   * Moves every parameter and buffer to a device ('cpu', 'cuda', 'cuda:N') or backend, or converts floating
+   * ones to a dtype (in place on the module). A move keeps the parameter objects (their storage moves), so an
+   * optimizer made before it follows, its state too.
+   * @example model.to('cuda');
+   */
+  to(target: BackendName | DType | DeviceLike): this {
+    if (target instanceof Device || isDeviceString(target) || target === 'js' || target === 'native') {
+      const first = this.parameters()[0] ?? this.buffers()[0];
+      const dest = target === 'js' || target === 'native' ? backendByName(target) : backendForDevice('Module.to', target, first?.backend);
+      noGrad(() => {
+        for (const p of this.parameters()) moveInPlace(p, dest);
+        for (const b of this.buffers()) moveInPlace(b, dest);
+      });
+      return this;
+    }
     for (const m of this.modules()) {
       for (const [k, p] of [...m.ownParameters()]) {
         if (target !== 'js' && target !== 'native' && !isFloating(p.dtype)) continue;

@@ -1,4 +1,5 @@
 // Softmax, log-softmax and dropout (pointwise activations live in elementwise.ts).
+import { toFloat32 } from './autocast.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { StrataError } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
@@ -27,11 +28,13 @@ function softmaxImpl(op: string, x: Tensor, dim: number, log: boolean): Tensor {
 
 /** exp(x) / Σ exp(x) along dim (computed stably). */
 export function softmax(x: Tensor, dim: number): Tensor {
+  x = toFloat32(x);
   return softmaxImpl('softmax', x, dim, false);
 }
 
 /** log(softmax(x)) along dim, computed without forming softmax. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  x = toFloat32(x);
   return softmaxImpl('logSoftmax', x, dim, true);
 }
 

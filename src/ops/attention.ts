@@ -1,5 +1,6 @@
 // Attention: scaled dot-product attention (one fused kernel forward, one backward), the multi-head
 // attention forward, additive (Bahdanau) attention, and rotary position embeddings.
+import { toAutocast } from './autocast.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
@@ -85,6 +86,10 @@ function attentionImpl(
   expectTensor(op, 'key', k);
   expectTensor(op, 'value', v);
   const b = backendOf(op, q, k, v, mask);
+  q = toAutocast(q);
+  k = toAutocast(k);
+  v = toAutocast(v);
+  mask = toAutocast(mask);
   expectFloat(op, q, 'query');
   if (k.dtype !== q.dtype || v.dtype !== q.dtype) throw new StrataError(op, `query, key and value must share a dtype, got ${q.dtype}, ${k.dtype}, ${v.dtype}`);
   if (q.ndim < 2 || k.ndim < 2 || v.ndim < 2) {

@@ -1,5 +1,6 @@
 // Convolution (1-D, 2-D, transposed; stride, padding, dilation, groups) and pooling (max, average,
 // adaptive average), with their backward rules. Output sizes follow PyTorch's formulas exactly.
+import { toAutocast } from './autocast.js';
 import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { numel, type Shape } from '../tensor/shape.js';
@@ -88,6 +89,9 @@ function runConv(
 }
 
 function convNd(op: string, nd: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, opts: ConvOptions): Tensor {
+  x = toAutocast(x);
+  w = toAutocast(w);
+  b = toAutocast(b ?? null);
   convOperands(op, x, w, b, nd);
   if (x.ndim === nd + 1) return squeeze(convNd(op, nd, unsqueeze(x, 0), w, b, opts), 0);
   const groups = checkGroups(op, opts.groups ?? 1);
@@ -132,6 +136,9 @@ function convNd(op: string, nd: number, x: Tensor, w: Tensor, b: Tensor | null |
 }
 
 function convTransposeNd(op: string, nd: number, x: Tensor, w: Tensor, b: Tensor | null | undefined, opts: ConvTransposeOptions): Tensor {
+  x = toAutocast(x);
+  w = toAutocast(w);
+  b = toAutocast(b ?? null);
   convOperands(op, x, w, b, nd);
   if (x.ndim === nd + 1) return squeeze(convTransposeNd(op, nd, unsqueeze(x, 0), w, b, opts), 0);
   const groups = checkGroups(op, opts.groups ?? 1);

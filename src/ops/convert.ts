@@ -1,6 +1,8 @@
 // Dtype conversion, copies, detaching, moving between backends, and the in-place ops optimizers use.
-import type { BackendName } from '../backends/backend.js';
-import { backendByName } from '../backends/registry.js';
+import type { Backend, BackendName } from '../backends/backend.js';
+import { backendByName, backendForDevice } from '../backends/registry.js';
+import { Device, type DeviceLike } from '../tensor/device.js';
+import { cudaDeviceCount, cudaUnavailableReason } from '../backends/native/index.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import { checkDType, isFloating, type DType } from '../tensor/dtype.js';
@@ -54,19 +56,54 @@ export function detach(x: Tensor): Tensor {
   return h === null ? wrap(b, b.contiguous(x), x.shape, x.dtype) : wrap(b, h, x.shape, x.dtype, x);
 }
 
-const toBackendDef = defineOp<{ from: BackendName }>({
-  name: 'toBackend',
-  backward: (ctx, [g]) => [toBackend(g, ctx.attrs.from)],
+const moveDef = defineOp<{ from: Backend }>({
+  name: 'to',
+  backward: (ctx, [g]) => [moveTo(g, ctx.attrs.from, false)],
 });
 
-/** A copy of x on another backend (differentiable). */
+/** x's storage copied to `target`'s device: one ATen copy within the native kernels, else through the host. */
+function moveHandle(x: Tensor, target: Backend, nonBlocking: boolean) {
+  if (target.name === x.backend.name && target.toDevice) return target.toDevice(x, target.device, nonBlocking);
+  return target.fromData(x.backend.read(x), x.shape, x.dtype);
+}
+
+function moveTo(x: Tensor, target: Backend, nonBlocking: boolean): Tensor {
+  if (target === x.backend) return x;
+  const out = wrap(target, moveHandle(x, target, nonBlocking), x.shape, x.dtype);
+  record(moveDef, [x], out, [], { from: x.backend });
+  return out;
+}
+
+/** A copy of x on another backend (differentiable); native means the native kernels on the default device. */
 export function toBackend(x: Tensor, name: BackendName): Tensor {
   expectTensor('to', 'input', x);
-  const target = backendByName(name);
-  if (target === x.backend) return x;
-  const out = wrap(target, target.fromData(x.backend.read(x), x.shape, x.dtype), x.shape, x.dtype);
-  record(toBackendDef, [x], out, [], { from: x.backend.name });
-  return out;
+  return moveTo(x, backendByName(name), false);
+}
+
+/**
+ * A copy of x on `device` (a device, or a backend object), x itself when it is there already
+ * (differentiable). A CPU target keeps x's kernel library (js stays js); CUDA needs the native one.
+ */
+export function toDevice(x: Tensor, device: DeviceLike | Backend, opts: { nonBlocking?: boolean } = {}): Tensor {
+  expectTensor('to', 'input', x);
+  const target = typeof device === 'object' && !(device instanceof Device) ? device : backendForDevice('to', device, x.backend);
+  return moveTo(x, target, opts.nonBlocking ?? false);
+}
+
+/** @internal Moves x's storage in place to `target` (Module.to). */
+export function moveInPlace(x: Tensor, target: Backend): void {
+  expectTensor('to', 'input', x);
+  if (target === x.backend) return;
+  x._rebind(target, moveHandle(x, target, false));
+}
+
+/** A copy of CPU tensor x in page-locked memory (x itself when pinned already). */
+export function pinMemory(x: Tensor): Tensor {
+  expectTensor('pinMemory', 'input', x);
+  if (x.device.type !== 'cpu') throw new StrataError('pinMemory', `only CPU tensors can be pinned; this one is on ${x.device}`);
+  if (!x.backend.pinMemory || cudaDeviceCount() === 0) throw new StrataError('pinMemory', `pinned memory needs the native backend with CUDA: ${cudaUnavailableReason()}`);
+  if (x.backend.isPinned?.(x)) return x;
+  return wrap(x.backend, x.backend.pinMemory(x), x.shape, x.dtype);
 }
 
 function checkInPlace(op: string, dst: Tensor): void {

@@ -1,6 +1,7 @@
 // Creating tensors: from arrays and typed arrays, constants, ranges, and seeded random numbers.
 import type { Backend, BackendName } from '../backends/backend.js';
-import { backendByName, getBackend } from '../backends/registry.js';
+import { backendByName, backendForDevice, getBackend } from '../backends/registry.js';
+import { toDevice, type DeviceLike } from '../tensor/device.js';
 import { allocTyped, checkDType, dtypeOfTyped, isFloating, type DType, type TypedArray } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import { defaultGenerator, type Generator } from '../tensor/random.js';
@@ -14,14 +15,18 @@ export interface TensorOptions {
   requiresGrad?: boolean;
   /** Default: the current backend (`st.setBackend`). */
   backend?: BackendName | Backend;
+  /** 'cpu', 'cuda', 'cuda:N' (default: the default device, `st.setDefaultDevice`); wins over `backend`'s device. */
+  device?: DeviceLike;
 }
 export interface RandomOptions extends TensorOptions {
   generator?: Generator;
 }
 
-export function resolveBackend(b: BackendName | Backend | undefined): Backend {
-  if (b === undefined) return getBackend();
-  return typeof b === 'string' ? backendByName(b) : b;
+export function resolveBackend(b: BackendName | Backend | undefined, device?: DeviceLike): Backend {
+  const base = b === undefined ? getBackend() : typeof b === 'string' ? backendByName(b) : b;
+  if (device === undefined) return base;
+  const d = toDevice('tensor', device);
+  return d.equals(base.device) ? base : backendForDevice('tensor', d, base);
 }
 
 function finish(t: Tensor, opts: TensorOptions | undefined, op: string): Tensor {
@@ -86,7 +91,7 @@ function flattenNested(op: string, data: NestedArray): { shape: number[]; flat: 
  */
 export function tensor(data: NestedArray | ArrayBufferView | readonly number[], opts: TensorOptions & { shape?: readonly number[] } = {}): Tensor {
   const op = 'tensor';
-  const backend = resolveBackend(opts.backend);
+  const backend = resolveBackend(opts.backend, opts.device);
   let shape: number[];
   let typed: TypedArray;
   let dtype: DType;
@@ -127,7 +132,7 @@ export function full(shape: number | readonly number[], value: number, opts: Ten
 function fullImpl(op: string, shape: number | readonly number[], value: number, opts: TensorOptions): Tensor {
   const s = shapeArg(op, shape);
   const dtype = checkDType(op, opts.dtype ?? 'float32');
-  const backend = resolveBackend(opts.backend);
+  const backend = resolveBackend(opts.backend, opts.device);
   // NOTE: the js backend holds a tensor in one typed array; native allocates through ATen, which reports its own failures.
   if (backend.name === 'js') checkNumel(op, numel(s), `shape ${fmtShape(s)}`);
   return finish(wrap(backend, backend.full(s, value, dtype), s, dtype), opts, op);

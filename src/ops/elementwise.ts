@@ -51,7 +51,7 @@ function promoteTensors(a: Tensor, b: Tensor): DType {
   const [dim, zero] = za ? [db, da] : [da, db];
   return CATEGORY[zero] > CATEGORY[dim] ? zero : dim;
 }
-const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int64: 1, float32: 2, float64: 2 };
+const CATEGORY: Record<DType, number> = { bool: 0, int32: 1, int64: 1, float32: 2, float64: 2, bfloat16: 2, float16: 2 };
 
 function checkOperand(op: string, name: string, v: unknown): void {
   if (v instanceof Tensor) return;

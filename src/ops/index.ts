@@ -12,3 +12,4 @@ export * from './norm.js';
 export * from './loss.js';
 export * from './rnn.js';
 export * from './attention.js';
+export * from './autocast.js';

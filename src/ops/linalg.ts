@@ -1,4 +1,5 @@
 // Matrix products: matmul (batched, broadcast, 1-D promotion as in PyTorch), mm, bmm, linear.
+import { toAutocast } from './autocast.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { promoteTypes } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
@@ -53,6 +54,8 @@ const matmulDef = defineOp({
 export function matmul(a: Tensor, b: Tensor): Tensor {
   expectTensor('matmul', 'input', a);
   expectTensor('matmul', 'other', b);
+  a = toAutocast(a);
+  b = toAutocast(b);
   const backend = backendOf('matmul', a, b);
   expectFloat('matmul', a, 'input');
   expectFloat('matmul', b, 'other');
@@ -99,6 +102,9 @@ export function linear(x: Tensor, w: Tensor, b?: Tensor | null): Tensor {
   expectTensor(op, 'input', x);
   expectTensor(op, 'weight', w);
   const backend = backendOf(op, x, w, b ?? null);
+  x = toAutocast(x);
+  w = toAutocast(w);
+  b = toAutocast(b ?? null);
   expectFloat(op, x);
   if (w.ndim !== 2) throw new StrataError(op, `weight must be 2-D [out, in], got ${fmtShape(w.shape)}`);
   if (x.ndim < 1 || x.shape[x.ndim - 1] !== w.shape[1]) {

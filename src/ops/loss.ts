@@ -1,6 +1,7 @@
 // Loss functions: cross-entropy (label smoothing, ignore index), NLL, MSE, L1, smooth L1, BCE (with logits), KL divergence.
 // NLL runs the backends' nllLoss kernels; the others are composed from differentiable ops, following
 // PyTorch's formulas (aten/src/ATen/native/Loss.cpp and LossNLL.cpp).
+import { toFloat32 } from './autocast.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { Reduction } from '../backends/backend.js';
@@ -149,6 +150,7 @@ function nllCore(op: string, logp: Tensor, target: Tensor, weight: Tensor | null
  * ignored, as PyTorch). The class weight [C] is not differentiated.
  */
 export function nllLoss(logp: Tensor, target: Tensor, opts: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+  logp = toFloat32(logp);
   const op = 'nllLoss';
   expectTensor(op, 'input', logp);
   expectTensor(op, 'target', target);
@@ -172,6 +174,7 @@ export function nllLoss(logp: Tensor, target: Tensor, opts: { weight?: Tensor | 
  *   'mean' divides by the number of samples N·d….
  */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
+  logits = toFloat32(logits);
   const op = 'crossEntropy';
   expectTensor(op, 'input', logits);
   expectTensor(op, 'target', target);
@@ -216,6 +219,8 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
 
 /** Mean squared error: (input − target)², reduced. Shapes must match. */
 export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  input = toFloat32(input);
+  target = toFloat32(target);
   const op = 'mseLoss';
   const t = pair(op, input, target);
   const r = checkReduction<Reduction>(op, reduction);
@@ -254,6 +259,8 @@ export function smoothL1Loss(input: Tensor, target: Tensor, reduction: Reduction
  * posWeight (e.g. [C], broadcast along the last dim) weighs the positive term.
  */
 export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opts: { weight?: Tensor | null; posWeight?: Tensor | null; reduction?: Reduction } = {}): Tensor {
+  logits = toFloat32(logits);
+  target = toFloat32(target);
   const op = 'binaryCrossEntropyWithLogits';
   const t = pair(op, logits, target, 'logits');
   const r = checkReduction<Reduction>(op, opts.reduction ?? 'mean');

@@ -1,5 +1,6 @@
 // Normalisation: batch norm (training and eval, running statistics), layer norm, group norm.
 // Forward and backward run the backends' fused kernels (ATen's native_*_norm on native).
+import { toFloat32 } from './autocast.js';
 import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
 import { isGradEnabled } from '../autograd/grad-mode.js';
 import type { Backend, Handle } from '../backends/backend.js';
@@ -92,6 +93,7 @@ const batchNormDef = defineOp<BatchNormAttrs>({
  */
 export function batchNorm(x: Tensor, opts: BatchNormOptions = {}): Tensor {
   const op = 'batchNorm';
+  x = toFloat32(x);
   expectTensor(op, 'input', x);
   expectFloat(op, x);
   if (opts === null || typeof opts !== 'object') throw new StrataError(op, `expected options to be an object, got ${describe(opts)}`);
@@ -147,7 +149,7 @@ function emptyBatchNorm(x: Tensor, w: Tensor | null, bias: Tensor | null): Tenso
 
 // ---------------------------------------------------------------- layer norm
 
-interface LayerNormAttrs { hasWeight: boolean; hasBias: boolean; normalizedShape: number[] }
+interface LayerNormAttrs { hasWeight: boolean; hasBias: boolean; normalizedShape: number[]; eps: number }
 
 const layerNormDef = defineOp<LayerNormAttrs>({
   name: 'layerNorm',
@@ -169,6 +171,7 @@ const layerNormDef = defineOp<LayerNormAttrs>({
  * and weight, bias of shape `normalizedShape`.
  */
 export function layerNorm(x: Tensor, normalizedShape: number | readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  x = toFloat32(x);
   const op = 'layerNorm';
   expectTensor(op, 'input', x);
   expectFloat(op, x);
@@ -190,7 +193,7 @@ export function layerNorm(x: Tensor, normalizedShape: number | readonly number[]
   const y = wrap(b, hy, x.shape, x.dtype);
   const mean = wrap(b, hm, statShape, x.dtype), rstd = wrap(b, hr, statShape, x.dtype);
   const saved = [x, mean, rstd, ...(w ? [w] : []), ...(bi ? [bi] : [])];
-  record(layerNormDef, [x, w, bi], y, saved, { hasWeight: w !== null, hasBias: bi !== null, normalizedShape: ns });
+  record(layerNormDef, [x, w, bi], y, saved, { hasWeight: w !== null, hasBias: bi !== null, normalizedShape: ns, eps });
   releaseUnsaved(y, mean, rstd);
   return y;
 }
@@ -218,6 +221,7 @@ const groupNormDef = defineOp<GroupNormAttrs>({
  * then y = x̂ · weight + bias per channel (weight, bias [C]). C must be divisible by numGroups.
  */
 export function groupNorm(x: Tensor, numGroups: number, weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  x = toFloat32(x);
   const op = 'groupNorm';
   expectTensor(op, 'input', x);
   expectFloat(op, x);

@@ -1,4 +1,5 @@
 // Reductions over any dimensions (sum, mean, var, max/min, argmax, logsumexp, …), sorting and top-k.
+import { toFloat32 } from './autocast.js';
 import { defineOp, record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { isFloating, type DType } from '../tensor/dtype.js';
@@ -359,6 +360,7 @@ const logsumexpDef = defineOp<ReduceAttrs>({
  * Integer inputs give float32. The gradient is g·softmax(x).
  */
 export function logsumexp(x: Tensor, dim: number | readonly number[], keepdim = false): Tensor {
+  x = toFloat32(x);
   expectTensor('logsumexp', 'input', x);
   if (dim === undefined || dim === null) throw new StrataError('logsumexp', 'expected dim (a dimension or a list of dimensions)');
   const src = floatSource(x);

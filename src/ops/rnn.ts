@@ -1,5 +1,6 @@
 // Recurrent ops: lstm, gru and rnn over whole sequences (stacked layers, both directions, variable lengths)
 // and the single-step cells, with backward rules that call the backends' fused sequence kernels.
+import { isFloating } from '../tensor/dtype.js';
 import { defineOp, record, type BackwardCtx } from '../autograd/graph.js';
 import type { Backend, Handle, RnnGradNeeds } from '../backends/backend.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
@@ -223,7 +224,7 @@ function planOf(name: string, mode: RnnMode, input: Tensor, weights: readonly Te
 
 function checkInput(name: string, input: unknown): Tensor {
   const x = expectTensor(name, 'input', input);
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') {
+  if (!isFloating(x.dtype)) {
     throw new StrataError(name, `expected input to be float32 or float64, got ${x.dtype}${fmtShape(x.shape)}; convert with .float()`);
   }
   if (x.ndim !== 2 && x.ndim !== 3) {
@@ -371,7 +372,7 @@ function cellOperands(
   name: string, mode: RnnMode, input: unknown, states: (Tensor | null)[], wIh: unknown, wHh: unknown, bIh: unknown, bHh: unknown,
 ): { x: Tensor; hs: Tensor[]; batched: boolean } {
   const x = expectTensor(name, 'input', input);
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new StrataError(name, `expected input to be float32 or float64, got ${x.dtype}`);
+  if (!isFloating(x.dtype)) throw new StrataError(name, `expected input to be float32 or float64, got ${x.dtype}`);
   if (x.ndim !== 1 && x.ndim !== 2) throw new StrataError(name, `expected a 2-D [batch, inputSize] or 1-D [inputSize] input, got shape ${fmtShape(x.shape)}`);
   const wi = expectTensor(name, 'weight_ih', wIh), wh = expectTensor(name, 'weight_hh', wHh);
   const G = GATES[mode];

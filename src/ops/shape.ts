@@ -325,7 +325,7 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
   return cat(xs.map((x) => unsqueeze(x, d)), d);
 }
 
-const padDef = defineOp<{ pads: number[] }>({
+const padDef = defineOp<{ pads: number[]; value: number }>({
   name: 'pad',
   backward: (ctx, [g]) => {
     let r = g;
@@ -347,6 +347,6 @@ export function pad(x: Tensor, pads: readonly number[], value = 0): Tensor {
   const shape = x.shape.slice();
   for (let k = 0; k < pads.length / 2; k++) shape[x.ndim - 1 - k] += pads[2 * k] + pads[2 * k + 1];
   const out = wrap(x.backend, x.backend.pad(x, pads, value, shape), shape, x.dtype);
-  record(padDef, [x], out, [], { pads: pads.slice() });
+  record(padDef, [x], out, [], { pads: pads.slice(), value });
   return out;
 }

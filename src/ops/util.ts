@@ -1,7 +1,7 @@
 // Helpers shared by the op files: wrapping handles, checking operands, summing broadcast gradients.
 import type { Backend, Handle } from '../backends/backend.js';
 import { getBackend } from '../backends/registry.js';
-import type { DType } from '../tensor/dtype.js';
+import { isFloating, type DType } from '../tensor/dtype.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import type { Shape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -19,12 +19,19 @@ export function backendOf(op: string, ...xs: (Tensor | number | null | undefined
     if (x instanceof Tensor) {
       x.checkAlive(op);
       if (b === null) b = x.backend;
-      else if (b !== x.backend) {
-        throw new StrataError(op, `tensors are on different backends (${b.name} and ${x.backend.name}); move one with .to('${b.name}')`);
-      }
+      else if (b !== x.backend) throw mismatch(op, b, x.backend);
     }
   }
   return b ?? getBackend();
+}
+
+/** The error for operands on different backends or devices. */
+export function mismatch(op: string, a: Backend, b: Backend): StrataError {
+  if (a.name === b.name) {
+    return new StrataError(op, `expected all tensors on the same device, but found ${a.device} and ${b.device}; move one with .to('${a.device}')`);
+  }
+  const where = a.device.equals(b.device) ? '' : ` (${a.name} on ${a.device}, ${b.name} on ${b.device})`;
+  return new StrataError(op, `tensors are on different backends (${a.name} and ${b.name}); move one with .to('${a.name}')${where}`);
 }
 
 export function expectTensor(op: string, name: string, x: unknown): Tensor {
@@ -39,8 +46,9 @@ export function describe(x: unknown): string {
   return typeof x;
 }
 
+/** Floating-point operands: float32 or float64 (bfloat16 and float16 too, which only the native backend makes). */
 export function expectFloat(op: string, x: Tensor, name = 'input'): void {
-  if (x.dtype !== 'float32' && x.dtype !== 'float64') {
+  if (!isFloating(x.dtype)) {
     throw new StrataError(op, `expected ${name} to be float32 or float64, got ${x.dtype}${fmtShape(x.shape)}; convert with .float()`);
   }
 }

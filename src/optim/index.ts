@@ -12,3 +12,5 @@ export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR, CosineWithWarmup, OneCycleLR, ReduceLROnPlateau,
 } from './scheduler.js';
 export type { SchedulerState, OneCycleOptions, PlateauOptions } from './scheduler.js';
+export { GradScaler } from './grad-scaler.js';
+export type { GradScalerOptions } from './grad-scaler.js';

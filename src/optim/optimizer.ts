@@ -1,4 +1,5 @@
 // Optimizer: parameter groups with their hyperparameters, per-parameter state, zeroGrad, state dicts.
+import { moveInPlace, toDevice } from '../ops/convert.js';
 import { StrataError } from '../tensor/errors.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -59,6 +60,9 @@ export abstract class Optimizer<H extends GroupBase> {
           if (!st) {
             st = {};
             this.state.set(p, st);
+          } else {
+            // NOTE: state follows its parameter when the module moved to another device (Module.to)
+            for (const v of Object.values(st)) if (v instanceof Tensor && v.backend !== p.backend) moveInPlace(v, p.backend);
           }
           this.update(p, p.grad, st, group);
         }
@@ -115,7 +119,7 @@ export abstract class Optimizer<H extends GroupBase> {
           if (v.shape.join() !== p.shape.join() && v.numel !== 1) {
             throw new StrataError('Optimizer.loadStateDict', `state '${k}' of parameter ${idx} has shape [${v.shape}] but the parameter has [${p.shape}]`);
           }
-          copy[k] = keep(noGrad(() => v.to(p.backend.name).clone()));
+          copy[k] = keep(noGrad(() => toDevice(v, p.backend).clone()));
         } else copy[k] = v;
       }
       this.state.set(p, copy);

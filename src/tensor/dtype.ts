@@ -1,27 +1,37 @@
 // Data types, their storage arrays, and PyTorch's type-promotion rules.
 import { StrataError } from './errors.js';
 
-export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool';
-export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'bool'];
+/**
+ * bfloat16 and float16 are the reduced-precision floats of mixed-precision training (st.autocast); they need
+ * the native backend, and their values read back (`data()`) as a Float32Array.
+ */
+export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'bool' | 'bfloat16' | 'float16';
+export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'int64', 'bool', 'bfloat16', 'float16'];
 
 /** The typed array a tensor's values are read back into (`Tensor.data()`). */
 export type TypedArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 /** Typed arrays that hold numbers (everything but BigInt64Array). */
 export type NumericArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
-export const ITEMSIZE: Record<DType, number> = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1 };
+export const ITEMSIZE: Record<DType, number> = { float32: 4, float64: 8, int32: 4, int64: 8, bool: 1, bfloat16: 2, float16: 2 };
 
 export function isFloating(d: DType): boolean {
-  return d === 'float32' || d === 'float64';
+  return d === 'float32' || d === 'float64' || d === 'bfloat16' || d === 'float16';
+}
+/** bfloat16 or float16. */
+export function isReducedFloat(d: DType): boolean {
+  return d === 'bfloat16' || d === 'float16';
 }
 export function isIntegral(d: DType): boolean {
   return d === 'int32' || d === 'int64';
 }
 
-const RANK: Record<DType, number> = { bool: 0, int32: 1, int64: 2, float32: 3, float64: 4 };
+const RANK: Record<DType, number> = { bool: 0, int32: 1, int64: 2, bfloat16: 3, float16: 3, float32: 4, float64: 5 };
 
 /** Result dtype of combining two tensors (PyTorch's promote_types for the dtypes strata has). */
 export function promoteTypes(a: DType, b: DType): DType {
+  // NOTE: neither half format holds the other: bfloat16 with float16 gives float32, as in PyTorch
+  if (RANK[a] === 3 && RANK[b] === 3 && a !== b) return 'float32';
   return RANK[a] >= RANK[b] ? a : b;
 }
 
@@ -46,6 +56,7 @@ export function allocTyped(dtype: DType, n: number): TypedArray {
     case 'int32': return new Int32Array(n);
     case 'int64': return new BigInt64Array(n);
     case 'bool': return new Uint8Array(n);
+    case 'bfloat16': case 'float16': return new Float32Array(n);
   }
 }
 

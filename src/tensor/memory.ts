@@ -115,6 +115,15 @@ export function track(t: Tensor): void {
   }
 }
 
+/** Called after a tensor's storage moved in place (Tensor._rebind): the finalizer must free the new handle. */
+export function rebound(t: Tensor): void {
+  if (t._finalized) {
+    registry.unregister(t);
+    t._finalized = false;
+  }
+  if (t._scope === null) toFinalizer(t);
+}
+
 /** Called by Tensor.dispose(). */
 export function untrack(t: Tensor): void {
   liveTensors--;

@@ -1,4 +1,7 @@
 // Readable printing in PyTorch's style: aligned columns, summarised when large.
+import type { Backend } from '../backends/backend.js';
+import { CPU } from './device.js';
+import { isFloating } from './dtype.js';
 import type { Tensor } from './tensor.js';
 
 const THRESHOLD = 1000;
@@ -8,7 +11,7 @@ export function formatTensor(t: Tensor): string {
   const flat = t.data();
   const n = flat.length;
   const summarise = n > THRESHOLD;
-  const isFloat = t.dtype === 'float32' || t.dtype === 'float64';
+  const isFloat = isFloating(t.dtype);
   const vals: number[] = [];
   for (let i = 0; i < n; i++) vals.push(Number(flat[i]));
   const fmt = makeFormatter(vals, isFloat, t.dtype === 'bool');
@@ -38,16 +41,18 @@ export function formatTensor(t: Tensor): string {
   const extras: string[] = [];
   if (t.shape.length > 0 && n === 0) extras.push(`size=(${t.shape.join(', ')})`);
   if (t.dtype !== 'float32' && t.dtype !== 'int64' && t.dtype !== 'bool') extras.push(`dtype=${t.dtype}`);
-  if (t.backend.name !== defaultName()) extras.push(`backend=${t.backend.name}`);
+  const dflt = defaultBackend();
+  if (t.backend.name !== dflt.name) extras.push(`backend=${t.backend.name}`);
+  if (!t.backend.device.equals(dflt.device)) extras.push(`device='${t.backend.device}'`);
   if (t.gradFn) extras.push(`gradFn=${t.gradFn.name}`);
   else if (t.requiresGrad) extras.push('requiresGrad=true');
   return `tensor(${body}${extras.length ? ', ' + extras.join(', ') : ''})`;
 }
 
-let defaultName = (): string => 'native';
+let defaultBackend = (): Backend => ({ name: 'native', device: CPU }) as Backend;
 /** @internal */
-export function _wirePrintDefault(f: () => string): void {
-  defaultName = f;
+export function _wirePrintDefault(f: () => Backend): void {
+  defaultBackend = f;
 }
 
 function makeFormatter(vals: number[], isFloat: boolean, isBool: boolean): (v: number) => string {

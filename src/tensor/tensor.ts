@@ -7,7 +7,8 @@ import * as ops from '../ops/index.js';
 import type { DType, TypedArray } from './dtype.js';
 import { isFloating } from './dtype.js';
 import { StrataError, fmtShape } from './errors.js';
-import { _wire, track, untrack } from './memory.js';
+import { _wire, rebound, track, untrack } from './memory.js';
+import { isDeviceString, type Device, type DeviceLike } from './device.js';
 import type { Shape } from './shape.js';
 import { numel } from './shape.js';
 import { formatTensor } from './print.js';
@@ -28,7 +29,8 @@ export type NestedArray = number | boolean | NestedArray[];
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
-  readonly backend: Backend;
+  /** The kernels and the device this tensor's storage lives on (changes only by Module.to's in-place move). */
+  backend: Backend;
   /** Whether gradients flow to this tensor. Settable on leaves (tensors no op produced). */
   requiresGrad = false;
   /** Accumulated gradient, after backward(). */
@@ -75,6 +77,34 @@ export class Tensor {
   get handle(): Handle {
     if (this.disposed) throw disposedError(this);
     return this._handle;
+  }
+
+  /** Where the storage lives: cpu or cuda:N (as torch's tensor.device). */
+  get device(): Device {
+    return this.backend.device;
+  }
+  /** True for tensors on a CUDA device. */
+  get isCuda(): boolean {
+    return this.backend.device.type === 'cuda';
+  }
+
+  /**
+   * @internal Moves this tensor's storage in place to `backend` (Module.to: parameters keep their identity,
+   * so optimizers holding them follow). Frees the old storage; the gradient moves too.
+   */
+  _rebind(backend: Backend, handle: Handle): void {
+    this.checkAlive('to');
+    const old = this.backend, oldHandle = this._handle;
+    this.backend = backend;
+    this._handle = handle;
+    this._isView = false;
+    rebound(this);
+    old.free(oldHandle);
+    if (this.grad) {
+      const g = this.grad;
+      this.grad = ops.toDevice(g, backend);
+      if (this.grad !== g) g.dispose();
+    }
   }
 
   get ndim(): number {
@@ -195,8 +225,32 @@ export class Tensor {
   }
 
   // ---- conversion
-  to(target: DType | 'js' | 'native'): Tensor {
-    return target === 'js' || target === 'native' ? ops.toBackend(this, target) : ops.cast(this, target);
+  /**
+   * A copy on another device ('cpu', 'cuda', 'cuda:1', st.device(…)) or backend ('js', 'native'), or
+   * converted to a dtype; this tensor itself when nothing changes. Differentiable.
+   * nonBlocking: an asynchronous host↔device copy (from pinned memory, as torch's non_blocking).
+   * @example const g = x.to('cuda'); const h = g.to('float64');
+   */
+  to(target: DType | 'js' | 'native' | DeviceLike, opts: { nonBlocking?: boolean } = {}): Tensor {
+    if (target === 'js' || target === 'native') return ops.toBackend(this, target);
+    if (typeof target !== 'string' || isDeviceString(target)) return ops.toDevice(this, target, opts);
+    return ops.cast(this, target as DType);
+  }
+  /** A copy on CUDA device `index` (default: cuda:0, or the current CUDA device). */
+  cuda(index?: number): Tensor {
+    return ops.toDevice(this, index === undefined ? 'cuda' : `cuda:${index}`);
+  }
+  /** A copy on the CPU (this tensor when it is there). */
+  cpu(): Tensor {
+    return ops.toDevice(this, 'cpu');
+  }
+  /** A copy in page-locked host memory, for asynchronous copies to a GPU (CPU tensors of a CUDA build). */
+  pinMemory(): Tensor {
+    return ops.pinMemory(this);
+  }
+  /** Whether the storage is page-locked host memory. */
+  isPinned(): boolean {
+    return this.backend.isPinned?.(this.checkAlive('isPinned')) ?? false;
   }
   float(): Tensor { return ops.cast(this, 'float32'); }
   double(): Tensor { return ops.cast(this, 'float64'); }

@@ -1,4 +1,5 @@
 // The training loop (fit/evaluate) with callbacks, gradient accumulation, clipping, LR scheduling and NaN detection.
+import { toDevice } from '../ops/convert.js';
 import { StrataError } from '../tensor/errors.js';
 import { tidy } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -179,7 +180,8 @@ export class Trainer {
       let batch = 0, samples = 0, pending = 0, auxSum = 0, auxCount = 0;
       const auxWeight = this.opts.auxLossWeight ?? 0.01;
       this.optimizer.zeroGrad();
-      for await (const b of train as AsyncIterable<Batch>) {
+      for await (const b0 of train as AsyncIterable<Batch>) {
+        const b = this.onModelDevice(b0);
         const loss = tidy(() => {
           const out = this.forward(b.x, b);
           let l = this.lossFn(out, b.y);
@@ -247,6 +249,23 @@ export class Trainer {
     return this.stopTraining;
   }
 
+  /**
+   * The batch on the model's device: a model on a GPU gets its batches copied there (asynchronously from a
+   * pinned loader's memory), the host copies freed. Other batches pass unchanged.
+   */
+  private onModelDevice(b: Batch): Batch {
+    const target = this.model.parameters()[0]?.backend;
+    if (!target || target.device.type === 'cpu') return b;
+    const out: Batch = { ...b };
+    for (const [k, v] of Object.entries(b)) {
+      if (v instanceof Tensor && v.backend !== target) {
+        (out as Record<string, unknown>)[k] = toDevice(v, target, { nonBlocking: v.isPinned() });
+        if (this.opts.disposeBatches !== false) v.dispose();
+      }
+    }
+    return out;
+  }
+
   private release(b: Batch): void {
     if (this.opts.disposeBatches === false) return;
     // every tensor of the batch: x, y and any others a collate adds (masks, lengths, decoder inputs)
@@ -268,7 +287,8 @@ export class Trainer {
     this.model.eval();
     let meter: ClassificationMeter | null = null;
     try {
-      for await (const b of data as AsyncIterable<Batch>) {
+      for await (const b0 of data as AsyncIterable<Batch>) {
+        const b = this.onModelDevice(b0);
         noGrad(() => tidy(() => {
           const out = this.forward(b.x, b);
           const l = this.lossFn(out, b.y).item();

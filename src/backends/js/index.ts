@@ -17,6 +17,7 @@ import * as opt from './optim.js';
 import * as rnd from './random.js';
 import * as rnn from './rnn.js';
 import * as sh from './shape.js';
+import { CPU } from '../../tensor/device.js';
 import { fresh, fromCanonical, inexactInt64, release, stats, storeFor, toCanonical, values, type JsHandle } from './storage.js';
 
 function todo(name: string): never {
@@ -25,6 +26,7 @@ function todo(name: string): never {
 
 export const jsBackend: Backend = {
   name: 'js',
+  device: CPU,
   info(): BackendInfo {
     return { name: 'js', atenVersion: null, threads: 1, detail: 'pure TypeScript kernels' };
   },

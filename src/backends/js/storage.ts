@@ -33,6 +33,8 @@ export function storeFor(dtype: DType, n: number): Store {
       case 'int64': return new Float64Array(n);
       case 'int32': return new Int32Array(n);
       case 'bool': return new Uint8Array(n);
+      case 'bfloat16': case 'float16':
+        throw new StrataError(dtype, `the js backend has no ${dtype} kernels; use the native backend (st.setBackend('native'), on CPU or CUDA) or float32`);
     }
   } catch (e) {
     // NOTE: only reached on failure, so the hot path pays nothing; the op layer checks sizes it can name first.

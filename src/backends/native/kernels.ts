@@ -6,8 +6,10 @@ import { StrataError } from '../../tensor/errors.js';
 import type { Shape } from '../../tensor/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Addon } from './load.js';
+import type { Device } from '../../tensor/device.js';
 
-const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, int64: 3, bool: 4 };
+const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, int64: 3, bool: 4, bfloat16: 5, float16: 6 };
+const DEVICE_CODE = { cpu: 0, cuda: 1 } as const;
 const REDUCE_CODE: Record<ReduceOp, number> = { sum: 0, mean: 1, prod: 2, amax: 3, amin: 4, all: 5, any: 6 };
 const REDUCTION_CODE: Record<Reduction, number> = { none: 0, mean: 1, sum: 2 };
 
@@ -25,8 +27,11 @@ function codes(list: unknown, what: string): Map<string, number> {
   return new Map(list.map((n: string, i: number) => [n, i]));
 }
 
-export function makeNativeBackend(addon: Addon): Backend {
+/** The kernels of `addon` for tensors on `device` (one backend object per device; see Backend.device). */
+export function makeNativeBackend(addon: Addon, device: Device): Backend {
   const A = addon as unknown as Record<string, (...args: unknown[]) => any>;
+  const devType = DEVICE_CODE[device.type];
+  const devIndex = device.index ?? 0;
   const unaryCode = codes(A.unaryOps, 'unary ops');
   const binaryCode = codes(A.binaryOps, 'binary ops');
   const actCode = codes(A.activationOps, 'activation ops');
@@ -43,14 +48,18 @@ export function makeNativeBackend(addon: Addon): Backend {
     }
   };
 
-  const envThreads = Number(process.env.STRATA_THREADS);
-  A.setNumThreads(Number.isInteger(envThreads) && envThreads > 0 ? envThreads : availableParallelism());
+  if (device.type === 'cpu') {
+    const envThreads = Number(process.env.STRATA_THREADS);
+    A.setNumThreads(Number.isInteger(envThreads) && envThreads > 0 ? envThreads : availableParallelism());
+  }
 
   const b: Backend = {
     name: 'native',
+    device,
     info(): BackendInfo {
       const i = A.info() as { version: string; threads: number; parallel: string; cuda: boolean };
       const par = /ATen parallel backend: (\S+)/.exec(i.parallel)?.[1] ?? 'unknown';
+      if (device.type === 'cuda') return { name: 'native', atenVersion: i.version, threads: i.threads, detail: `ATen CUDA kernels on ${device}` };
       return { name: 'native', atenVersion: i.version, threads: i.threads, detail: `ATen CPU kernels, ${par} thread pool${i.cuda ? ', CUDA available' : ''}` };
     },
     setNumThreads(n: number) {
@@ -61,13 +70,16 @@ export function makeNativeBackend(addon: Addon): Backend {
       return { tensors, bytes };
     },
 
-    fromData: (data: TypedArray, shape: Shape, dtype: DType) => call('fromData', data, shape, DTYPE_CODE[dtype]),
+    fromData: (data: TypedArray, shape: Shape, dtype: DType) => call('fromData', data, shape, DTYPE_CODE[dtype], devType, devIndex),
     read: (x) => call('read', s(x)),
     free: (h) => A.free(h as Slot),
     trackExternal: (hs) => A.trackExternal(hs as Slot[]),
-    full: (shape, value, dtype) => call('full', shape, value, DTYPE_CODE[dtype]),
+    full: (shape, value, dtype) => call('full', shape, value, DTYPE_CODE[dtype], devType, devIndex),
     cast: (x, dtype) => call('cast', s(x), DTYPE_CODE[dtype]),
     contiguous: (x) => call('contiguous', s(x)),
+    toDevice: (x, to, nonBlocking) => call('toDevice', s(x), DEVICE_CODE[to.type], to.index ?? 0, nonBlocking),
+    pinMemory: (x) => call('pinMemory', s(x)),
+    isPinned: (x) => call('isPinned', s(x)),
 
     view: (x, shape) => call('view', s(x), shape),
     permute: (x, dims) => call('permute', s(x), dims),
@@ -151,7 +163,7 @@ export function makeNativeBackend(addon: Addon): Backend {
     nllLossBackward: (g, logp, target, weight, reduction, ignoreIndex, totalWeight) =>
       call('nllLossBackward', s(g), s(logp), s(target), os(weight), REDUCTION_CODE[reduction], ignoreIndex, s(totalWeight)),
     embeddingBackward: (g, indices, numWeights, paddingIdx) => call('embeddingBackward', s(g), s(indices), numWeights, paddingIdx),
-    bernoulli: (shape, p, dtype, seed) => call('bernoulli', shape, p, DTYPE_CODE[dtype], seed),
+    bernoulli: (shape, p, dtype, seed) => call('bernoulli', shape, p, DTYPE_CODE[dtype], seed, devType, devIndex),
 
     lstmForward: (x, h0, c0, wIh, wHh, bIh, bHh, mask, reverse) => call('lstmForward', s(x), s(h0), s(c0), s(wIh), s(wHh), os(bIh), os(bHh), os(mask), reverse),
     lstmBackward: (dOut, dhN, dcN, x, wIh, wHh, hAll, cAll, gates, mask, reverse, n) =>

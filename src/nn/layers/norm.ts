@@ -18,9 +18,11 @@ export interface BatchNormOptions {
 abstract class BatchNormBase extends Module {
   weight: Tensor | null;
   bias: Tensor | null;
-  declare runningMean: Tensor | null;
-  declare runningVar: Tensor | null;
-  declare numBatchesTracked: Tensor | null;
+  // NOTE: the buffers carry PyTorch's names, since state-dict keys are an interchange format
+  // (torchvision checkpoints say bn1.running_mean); the camelCase accessors below are the TypeScript face.
+  declare running_mean: Tensor | null;
+  declare running_var: Tensor | null;
+  declare num_batches_tracked: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
   constructor(readonly numFeatures: number, opts: BatchNormOptions, private readonly dims: number[], private readonly name: string) {
@@ -32,15 +34,21 @@ abstract class BatchNormBase extends Module {
     this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
     this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
     if (opts.trackRunningStats ?? true) {
-      this.registerBuffer('runningMean', F.zeros([numFeatures], { dtype }));
-      this.registerBuffer('runningVar', F.ones([numFeatures], { dtype }));
-      this.registerBuffer('numBatchesTracked', F.zeros([], { dtype: 'int64' }));
+      this.registerBuffer('running_mean', F.zeros([numFeatures], { dtype }));
+      this.registerBuffer('running_var', F.ones([numFeatures], { dtype }));
+      this.registerBuffer('num_batches_tracked', F.zeros([], { dtype: 'int64' }));
     } else {
-      this.registerBuffer('runningMean', null);
-      this.registerBuffer('runningVar', null);
-      this.registerBuffer('numBatchesTracked', null);
+      this.registerBuffer('running_mean', null);
+      this.registerBuffer('running_var', null);
+      this.registerBuffer('num_batches_tracked', null);
     }
   }
+  get runningMean(): Tensor | null { return this.running_mean; }
+  set runningMean(t: Tensor | null) { this.running_mean = t; }
+  get runningVar(): Tensor | null { return this.running_var; }
+  set runningVar(t: Tensor | null) { this.running_var = t; }
+  get numBatchesTracked(): Tensor | null { return this.num_batches_tracked; }
+  set numBatchesTracked(t: Tensor | null) { this.num_batches_tracked = t; }
   forward(x: Tensor): Tensor {
     if (!this.dims.includes(x.ndim)) {
       throw new StrataError(this.name, `expected a ${this.dims.join(' or ')}-D input, got shape ${fmtShape(x.shape)}`);

@@ -3,7 +3,8 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { StrataError, fmtShape } from '../../tensor/errors.js';
 import type { DType } from '../../tensor/dtype.js';
-import type { BackendName } from '../../backends/backend.js';
+import type { Backend, BackendName } from '../../backends/backend.js';
+import type { DeviceLike } from '../../tensor/device.js';
 import { Module, Parameter } from '../module.js';
 import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
@@ -250,10 +251,10 @@ export class TransformerDecoder extends Module {
 }
 
 /** The [sz, sz] float causal mask of nn.Transformer.generate_square_subsequent_mask: 0 on and below the diagonal, −∞ above. */
-export function generateSquareSubsequentMask(sz: number, opts: { dtype?: DType; backend?: BackendName } = {}): Tensor {
+export function generateSquareSubsequentMask(sz: number, opts: { dtype?: DType; backend?: BackendName | Backend; device?: DeviceLike } = {}): Tensor {
   const v = new Float64Array(sz * sz);
   for (let i = 0; i < sz; i++) for (let j = i + 1; j < sz; j++) v[i * sz + j] = -Infinity;
-  return F.tensor(v, { shape: [sz, sz], dtype: opts.dtype ?? 'float32', backend: opts.backend });
+  return F.tensor(v, { shape: [sz, sz], dtype: opts.dtype ?? 'float32', backend: opts.backend, device: opts.device });
 }
 
 /** Position-major or batch-major: the sequence dim of x for a layer's batchFirst setting. */
