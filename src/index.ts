@@ -26,5 +26,7 @@ export * as data from './data/index.js';
 export * as io from './io/index.js';
 export * as onnx from './io/onnx/index.js';
 export * as keras from './keras/index.js';
+export * as reuse from './reuse/index.js';
+export * as ensemble from './ensemble/index.js';
 export * as compress from './compress/index.js';
 export * as distributed from './distributed/index.js';

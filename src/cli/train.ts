@@ -7,6 +7,7 @@ import { applyRuntime, defineCommand, RUNTIME_FLAGS } from './command.js';
 import { isTextDataset, spread, TEXT_DATASET_NAMES, TEXT_TRAIN_FLAGS } from './text-datasets.js';
 import { textJob, textRunConfig } from './text.js';
 import { prepareRunFolder, removeStaleTemporaries, type TrainJob } from './run-folder.js';
+import { FINETUNE_FLAGS, fineTuneConfig, fineTuneData, fineTuneModel, snapshotSchedule } from './finetune.js';
 
 const { StrataError } = st;
 const { writeFileAtomic: atomicWriteFile } = st.io;
@@ -47,10 +48,11 @@ const TRAIN_FLAGS = flags({
   store: { type: 'string', help: 'run store to record the run in (STRATA_STORE=none: off)', valueName: 'PATH', defaultText: 'STRATA_STORE or ~/.strata/runs.db' },
   ...RUNTIME_FLAGS,
   ...TEXT_TRAIN_FLAGS,
+  ...FINETUNE_FLAGS,
 });
 type TrainArgs = Args<typeof TRAIN_FLAGS>;
 
-function makeOptimizer(name: string, params: st.Tensor[], lr: number | undefined, config: Record<string, unknown>, oneCycle: boolean): Optimizer<GroupBase> {
+function makeOptimizer(name: string, params: st.Tensor[] | { params: st.Tensor[]; lr?: number }[], lr: number | undefined, config: Record<string, unknown>, oneCycle: boolean): Optimizer<GroupBase> {
   const wd = Number(config.weightDecay ?? 0);
   switch (name) {
     case 'adam': return new st.optim.Adam(params, { lr: lr ?? (oneCycle ? 3e-3 : 1e-3), weightDecay: wd });
@@ -68,7 +70,7 @@ function runConfig(a: TrainArgs): Record<string, unknown> {
     model: a.get('model'), dataset: a.get('dataset'), epochs: a.get('epochs'), batchSize: a.get('batch-size'),
     lr: a.get('lr') ?? null, optimizer: a.get('optimizer'), momentum: a.get('momentum'), weightDecay: a.get('weight-decay'),
     scheduler: a.get('scheduler'), clipGrad: a.get('clip-grad') ?? null, augment: a.get('augment'), seed: a.get('seed'),
-    subset: a.get('subset') ?? null, evalSubset: a.get('eval-subset') ?? null, minutes: a.get('minutes') ?? null,
+    subset: a.get('subset') ?? null, evalSubset: a.get('eval-subset') ?? null, minutes: a.get('minutes') ?? null, ...fineTuneConfig(a),
   };
 }
 
@@ -78,11 +80,9 @@ function imageJob(a: TrainArgs, config: Record<string, unknown>): TrainJob {
   const dataDir = a.get('data-dir');
   const fullTrain = dsEntry.load(true, dataDir);
   const subset = (config.subset as number | null) ?? null;
-  const trainSet = subset ? new Subset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain;
   const fullTest = dsEntry.load(false, dataDir);
   const evalIdx = spread(config.evalSubset as number | null, fullTest.length);
-  const testSet = evalIdx ? new Subset(fullTest, evalIdx) : fullTest;
-  const task = taskOf(fullTrain);
+  const { train: trainSet, test: testSet, task } = fineTuneData(config, subset ? new Subset(fullTrain, Array.from({ length: Math.min(subset, fullTrain.length) }, (_, i) => i)) : fullTrain, evalIdx ? new Subset(fullTest, evalIdx) : fullTest, taskOf(fullTrain));
   st.manualSeed(Number(config.seed));
   const model = createModel(String(config.model), task);
   const workers = a.get('workers');
@@ -174,7 +174,8 @@ async function train(a: TrainArgs): Promise<number> {
 async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>, job: TrainJob): Promise<number> {
   const statePath = join(out, 'train-state.safetensors');
   const { model, trainLoader } = job;
-  const optimizer = makeOptimizer(String(config.optimizer), model.parameters(), (config.lr as number | null) ?? undefined, config, config.scheduler === 'onecycle');
+  const ft = fineTuneModel(model, config, a.get('resume') || a.get('quiet') ? null : process.stderr);
+  const optimizer = makeOptimizer(String(config.optimizer), ft.params, (config.lr as number | null) ?? undefined, config, config.scheduler === 'onecycle');
   const epochs = Number(config.epochs);
   const minutes = (config.minutes as number | null | undefined) ?? undefined;
   // minutes of the time budget spent by earlier sessions of this run (before a --resume)
@@ -188,8 +189,13 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
   switch (config.scheduler) {
     case 'step': scheduler = new st.optim.StepLR(optimizer, Math.max(1, Math.floor(epochs / 3))); break;
     case 'cosine': scheduler = new st.optim.CosineAnnealingLR(optimizer, epochs * stepsPerEpoch); interval = 'step'; break;
-    case 'onecycle': scheduler = new st.optim.OneCycleLR(optimizer, optimizer.paramGroups[0].lr, epochs * stepsPerEpoch); interval = 'step'; break;
+    case 'onecycle': scheduler = new st.optim.OneCycleLR(optimizer, optimizer.paramGroups.map((g) => g.lr), epochs * stepsPerEpoch); interval = 'step'; break;
     case 'plateau': scheduler = new st.optim.ReduceLROnPlateau(optimizer, { patience: 1 }); break;
+  }
+  const snap = snapshotSchedule(config, optimizer, stepsPerEpoch, (file, epoch) => saveModel(join(out, file), model, { config: { ...config, task: job.task, ...job.extraConfig }, epoch }));
+  if (snap) {
+    scheduler = snap.scheduler;
+    interval = 'step';
   }
 
   const quiet = a.get('quiet');
@@ -207,6 +213,8 @@ async function runJob(a: TrainArgs, out: string, config: Record<string, unknown>
       callbacks.push({ onBatchEnd: () => timedScheduler!.stepTo(Math.min(TIME_STEPS - 1, Math.floor((minutesUsed() / minutes) * TIME_STEPS))) });
     }
   }
+  callbacks.push(...ft.callbacks);
+  if (snap) callbacks.push(snap.callback);
   const early = a.get('early-stop');
   if (early) callbacks.push(new EarlyStopping({ monitor: `${job.validationName}_loss`, patience: early }));
 

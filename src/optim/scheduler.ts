@@ -127,17 +127,24 @@ export interface OneCycleOptions {
   maxMomentum?: number;
 }
 
-/** Smith & Topin (2019): lr rises to maxLr then anneals far below the start; step it once per batch. */
+/**
+ * Smith & Topin (2019): lr rises to maxLr then anneals far below the start; step it once per batch.
+ * maxLr is one rate for every group or one per group (as torch's max_lr list, e.g. a fine-tuned backbone's lower rate).
+ */
 export class OneCycleLR extends LRScheduler {
   private readonly phases: { end: number; lr: [string, string]; mom: [string, string] }[];
   private readonly o: Required<OneCycleOptions>;
-  constructor(opt: Optimizer<GroupBase>, readonly maxLr: number, readonly totalSteps: number, opts: OneCycleOptions = {}) {
+  private readonly maxLrs: number[];
+  constructor(opt: Optimizer<GroupBase>, readonly maxLr: number | number[], readonly totalSteps: number, opts: OneCycleOptions = {}) {
     const o: Required<OneCycleOptions> = {
       pctStart: 0.3, annealStrategy: 'cos', divFactor: 25, finalDivFactor: 1e4, threePhase: false,
       cycleMomentum: true, baseMomentum: 0.85, maxMomentum: 0.95, ...opts,
     };
-    for (const g of opt.paramGroups) (g as { initialLr?: number }).initialLr = maxLr / o.divFactor;
+    const maxLrs = Array.isArray(maxLr) ? maxLr : opt.paramGroups.map(() => maxLr);
+    if (maxLrs.length !== opt.paramGroups.length) throw new StrataError('OneCycleLR', `got ${maxLrs.length} max learning rates for ${opt.paramGroups.length} parameter groups`);
+    opt.paramGroups.forEach((g, i) => ((g as { initialLr?: number }).initialLr = maxLrs[i] / o.divFactor));
     super(opt);
+    this.maxLrs = maxLrs;
     this.o = o;
     const up = o.pctStart * totalSteps - 1;
     this.phases = o.threePhase
@@ -155,9 +162,9 @@ export class OneCycleLR extends LRScheduler {
   private anneal(start: number, end: number, pct: number): number {
     return this.o.annealStrategy === 'cos' ? end + (start - end) / 2 * (Math.cos(Math.PI * pct) + 1) : (end - start) * pct + start;
   }
-  private at(t: number): { lr: number; mom: number } {
-    const init = this.maxLr / this.o.divFactor;
-    const vals: Record<string, number> = { initial: init, max: this.maxLr, min: init / this.o.finalDivFactor };
+  private at(t: number, maxLr: number): { lr: number; mom: number } {
+    const init = maxLr / this.o.divFactor;
+    const vals: Record<string, number> = { initial: init, max: maxLr, min: init / this.o.finalDivFactor };
     const moms: Record<string, number> = { base: this.o.baseMomentum, max: this.o.maxMomentum };
     let start = 0;
     for (let i = 0; i < this.phases.length; i++) {
@@ -176,14 +183,14 @@ export class OneCycleLR extends LRScheduler {
   protected override apply(): void {
     if (!this.phases) return;
     if (this.lastEpoch > this.totalSteps) throw new StrataError('OneCycleLR', `stepped ${this.lastEpoch} times, past totalSteps=${this.totalSteps}`);
-    const { lr, mom } = this.at(this.lastEpoch);
-    for (const g of this.optimizer.paramGroups) {
+    this.optimizer.paramGroups.forEach((g, i) => {
+      const { lr, mom } = this.at(this.lastEpoch, this.maxLrs[i]);
       g.lr = lr;
-      if (!this.o.cycleMomentum) continue;
+      if (!this.o.cycleMomentum) return;
       const gg = g as unknown as { betas?: [number, number]; momentum?: number };
       if (gg.betas) gg.betas = [mom, gg.betas[1]];
       else if (gg.momentum !== undefined) gg.momentum = mom;
-    }
+    });
   }
 }
 
