@@ -49,7 +49,8 @@ fi
 # ---- npm dependencies (only when the lock file changed)
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error >/dev/null
+  # onnxruntime-node (a test dependency) carries its CPU binaries; its install script must fetch nothing more
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >/dev/null
   touch node_modules/.package-lock.json
 fi
 
