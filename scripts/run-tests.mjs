@@ -15,5 +15,7 @@ function walk(d) {
 // only tests whose TypeScript source still exists (dist/ may hold stale output)
 let files = walk(join(root, 'dist/test')).filter((f) => existsSync(f.replace(join(root, 'dist'), root).replace(/\.js$/, '.ts')));
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files], { stdio: 'inherit' });
+// tests record no runs in the user's store (~/.strata/runs.db) unless STRATA_STORE says where
+const env = { ...process.env, STRATA_STORE: process.env.STRATA_STORE ?? 'none' };
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', `--test-concurrency=${process.env.TEST_CONCURRENCY ?? 2}`, ...files], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

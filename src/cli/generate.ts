@@ -35,10 +35,10 @@ export const command = defineCommand({
     const unknown = [...new Set(tok.tokenize(prompt).filter((t) => tok.tokenToId(t) === tok.unkId))];
     if (unknown.length) process.stderr.write(`strata generate: ${unknown.map((c) => JSON.stringify(c)).join(', ')} not in the vocabulary (read as <unk>)\n`);
     const seed = a.get('seed') ?? Math.floor(Math.random() * 2 ** 31);
-    const out = lm.generate(ids, {
+    const out = st.train.withPrecision(st.train.getDefaultPrecision(), () => lm.generate!(ids, {
       maxNewTokens: a.get('tokens'), temperature: a.get('temperature'), topK: a.get('top-k') ?? null, topP: a.get('top-p') ?? null,
       generator: new st.Generator(seed),
-    });
+    }));
     const all = Array.from(out.data() as ArrayLike<number | bigint>, Number);
     out.dispose();
     process.stdout.write(prompt + tok.decode(all.slice(ids.length)) + '\n');

@@ -91,7 +91,7 @@ async function predict(a: Args<typeof PREDICT_FLAGS>): Promise<number> {
     const probs = noGrad(() => {
       const t = tensor(input.data as Float32Array, { shape: [1, ...input.shape] });
       const more = item.extra.map((e) => tensor(e.data as Float32Array, { shape: [1, ...e.shape] }));
-      const p = model.forward(t, ...more).softmax(1);
+      const p = st.train.withPrecision(st.train.getDefaultPrecision(), () => model.forward(t, ...more)).softmax(1);
       const v = Array.from(p.data() as Float32Array);
       t.dispose();
       for (const m of more) m.dispose();

@@ -1,5 +1,6 @@
 // Latency and throughput of a model on the current backend: inference at batch 1 and at a batch size,
 // and training steps (forward, cross-entropy, backward, SGD step), each the median of timed runs.
+import { getDefaultPrecision, withPrecision } from '../train/trainer.js';
 import { randint, randn } from '../ops/creation.js';
 import { crossEntropy } from '../ops/loss.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -48,13 +49,13 @@ export function benchModel(model: Module, input: number[], classes: number, batc
   const one = randn([1, ...input]), many = randn([batchSize, ...input]), y = randint(0, classes, [batchSize]);
   try {
     model.eval();
-    const latency = noGrad(() => timeIt(() => tidy(() => { (model.forward(one) as Tensor).sum().item(); })));
-    const inference = noGrad(() => timeIt(() => tidy(() => { (model.forward(many) as Tensor).sum().item(); })));
+    const latency = noGrad(() => timeIt(() => tidy(() => { (withPrecision(getDefaultPrecision(), () => model.forward(one)) as Tensor).sum().item(); })));
+    const inference = noGrad(() => timeIt(() => tidy(() => { (withPrecision(getDefaultPrecision(), () => model.forward(many)) as Tensor).sum().item(); })));
     model.train();
     const opt = new SGD(model.parameters(), { lr: 1e-4 });
     const train = timeIt(() => tidy(() => {
       opt.zeroGrad();
-      crossEntropy(model.forward(many) as Tensor, y).backward();
+      crossEntropy(withPrecision(getDefaultPrecision(), () => model.forward(many)) as Tensor, y).backward();
       opt.step();
     }));
     opt.zeroGrad();
