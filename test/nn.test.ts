@@ -62,7 +62,7 @@ describe('nn.Module', () => {
 
   it('keeps buffers in the state dict (batch norm running statistics)', () => {
     const bn = new nn.BatchNorm1d(3);
-    assert.deepEqual(Object.keys(bn.stateDict()), ['weight', 'bias', 'runningMean', 'runningVar', 'numBatchesTracked']);
+    assert.deepEqual(Object.keys(bn.stateDict()), ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']);
     assert.equal(bn.parameters().length, 2);
   });
 

@@ -65,7 +65,8 @@ function maxAbsDiff(a: number[], b: number[]): number {
  */
 const IMAGE_MODELS = st.models.modelNames().filter((n) => {
   const e = st.models.getModel(n);
-  return e.kind === 'image' && !e.inputs?.length && n !== 'av_image' && n !== 'vit_moe_tiny' && !/_16$|^vgg16|^wrn28|^resnet50|^se_resnet50|^densenet121|^resnet34/.test(n);
+  // an ensemble is built from trained members (strata ensemble), not from a task
+  return e.kind === 'image' && !e.inputs?.length && n !== 'av_image' && n !== 'vit_moe_tiny' && n !== 'ensemble' && !/_16$|^vgg16|^wrn28|^resnet50|^se_resnet50|^densenet121|^resnet34/.test(n);
 });
 const AT_224 = ['resnet18', 'mobilenet_v2'];
 

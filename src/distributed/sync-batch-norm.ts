@@ -3,7 +3,7 @@
 import { defineOp, record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Module, Parameter } from '../nn/module.js';
-import { BatchNorm1d, BatchNorm2d, type BatchNormOptions } from '../nn/layers/norm.js';
+import { BatchNorm1d, BatchNorm2d, RunningStatsModule, type BatchNormOptions } from '../nn/layers/norm.js';
 import * as F from '../ops/index.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -36,12 +36,9 @@ export function allReduceSumWithGrad(x: Tensor): Tensor {
  * @example
  * const model = st.nn.SyncBatchNorm.convertSyncBatchnorm(cnn);   // before wrapping it in DDP
  */
-export class SyncBatchNorm extends Module {
+export class SyncBatchNorm extends RunningStatsModule {
   weight: Tensor | null;
   bias: Tensor | null;
-  declare runningMean: Tensor | null;
-  declare runningVar: Tensor | null;
-  declare numBatchesTracked: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
 
@@ -53,10 +50,7 @@ export class SyncBatchNorm extends Module {
     const affine = opts.affine ?? true;
     this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
     this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
-    const track = opts.trackRunningStats ?? true;
-    this.registerBuffer('runningMean', track ? F.zeros([numFeatures], { dtype }) : null);
-    this.registerBuffer('runningVar', track ? F.ones([numFeatures], { dtype }) : null);
-    this.registerBuffer('numBatchesTracked', track ? F.zeros([], { dtype: 'int64' }) : null);
+    this.initRunningStats(numFeatures, opts.trackRunningStats ?? true, dtype);
   }
 
   forward(x: Tensor): Tensor {

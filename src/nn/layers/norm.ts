@@ -15,14 +15,32 @@ export interface BatchNormOptions {
   dtype?: DType;
 }
 
-abstract class BatchNormBase extends Module {
-  weight: Tensor | null;
-  bias: Tensor | null;
-  // NOTE: the buffers carry PyTorch's names, since state-dict keys are an interchange format
-  // (torchvision checkpoints say bn1.running_mean); the camelCase accessors below are the TypeScript face.
+/**
+ * A module with running statistics (batch, instance and synchronised batch norm). NOTE: the buffers carry
+ * PyTorch's names, since state-dict keys are an interchange format (torchvision checkpoints say
+ * bn1.running_mean); the camelCase accessors are the TypeScript face.
+ */
+export abstract class RunningStatsModule extends Module {
   declare running_mean: Tensor | null;
   declare running_var: Tensor | null;
   declare num_batches_tracked: Tensor | null;
+  /** Registers the three buffers (zeros, ones, a 0 count) or, without tracking, null ones. */
+  protected initRunningStats(numFeatures: number, track: boolean, dtype: DType): void {
+    this.registerBuffer('running_mean', track ? F.zeros([numFeatures], { dtype }) : null);
+    this.registerBuffer('running_var', track ? F.ones([numFeatures], { dtype }) : null);
+    this.registerBuffer('num_batches_tracked', track ? F.zeros([], { dtype: 'int64' }) : null);
+  }
+  get runningMean(): Tensor | null { return this.running_mean; }
+  set runningMean(t: Tensor | null) { this.running_mean = t; }
+  get runningVar(): Tensor | null { return this.running_var; }
+  set runningVar(t: Tensor | null) { this.running_var = t; }
+  get numBatchesTracked(): Tensor | null { return this.num_batches_tracked; }
+  set numBatchesTracked(t: Tensor | null) { this.num_batches_tracked = t; }
+}
+
+abstract class BatchNormBase extends RunningStatsModule {
+  weight: Tensor | null;
+  bias: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
   constructor(readonly numFeatures: number, opts: BatchNormOptions, private readonly dims: number[], private readonly name: string) {
@@ -33,22 +51,8 @@ abstract class BatchNormBase extends Module {
     const affine = opts.affine ?? true;
     this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
     this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
-    if (opts.trackRunningStats ?? true) {
-      this.registerBuffer('running_mean', F.zeros([numFeatures], { dtype }));
-      this.registerBuffer('running_var', F.ones([numFeatures], { dtype }));
-      this.registerBuffer('num_batches_tracked', F.zeros([], { dtype: 'int64' }));
-    } else {
-      this.registerBuffer('running_mean', null);
-      this.registerBuffer('running_var', null);
-      this.registerBuffer('num_batches_tracked', null);
-    }
+    this.initRunningStats(numFeatures, opts.trackRunningStats ?? true, dtype);
   }
-  get runningMean(): Tensor | null { return this.running_mean; }
-  set runningMean(t: Tensor | null) { this.running_mean = t; }
-  get runningVar(): Tensor | null { return this.running_var; }
-  set runningVar(t: Tensor | null) { this.running_var = t; }
-  get numBatchesTracked(): Tensor | null { return this.num_batches_tracked; }
-  set numBatchesTracked(t: Tensor | null) { this.num_batches_tracked = t; }
   forward(x: Tensor): Tensor {
     if (!this.dims.includes(x.ndim)) {
       throw new StrataError(this.name, `expected a ${this.dims.join(' or ')}-D input, got shape ${fmtShape(x.shape)}`);
@@ -130,12 +134,9 @@ export class GroupNorm extends Module {
  * Instance normalisation over [N, C, H, W] (torch.nn.InstanceNorm2d): each sample's channel is normalised
  * over H×W. As PyTorch: affine and trackRunningStats default to false; with running stats, eval mode uses them.
  */
-export class InstanceNorm2d extends Module {
+export class InstanceNorm2d extends RunningStatsModule {
   weight: Tensor | null;
   bias: Tensor | null;
-  declare runningMean: Tensor | null;
-  declare runningVar: Tensor | null;
-  declare numBatchesTracked: Tensor | null;
   readonly eps: number;
   readonly momentum: number;
   constructor(readonly numFeatures: number, opts: { eps?: number; momentum?: number; affine?: boolean; trackRunningStats?: boolean; dtype?: DType } = {}) {
@@ -146,10 +147,7 @@ export class InstanceNorm2d extends Module {
     const affine = opts.affine ?? false;
     this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
     this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
-    const track = opts.trackRunningStats ?? false;
-    this.registerBuffer('runningMean', track ? F.zeros([numFeatures], { dtype }) : null);
-    this.registerBuffer('runningVar', track ? F.ones([numFeatures], { dtype }) : null);
-    this.registerBuffer('numBatchesTracked', track ? F.zeros([], { dtype: 'int64' }) : null);
+    this.initRunningStats(numFeatures, opts.trackRunningStats ?? false, dtype);
   }
   forward(x: Tensor): Tensor {
     if (x.ndim !== 4 && x.ndim !== 3) throw new StrataError('InstanceNorm2d', `expected a 4-D [N, C, H, W] or 3-D [C, H, W] input, got shape ${fmtShape(x.shape)}`);
