@@ -124,7 +124,7 @@ describe('pareto and aggregation', () => {
   });
 });
 
-describe('strata compare and strata runs', () => {
+describe('strata compare and strata runs', { skip: !existsSync(st.data.FASHION_MNIST_DEFAULT_ROOT) && 'Fashion-MNIST not installed' }, () => {
   test('compare trains each structure, records costs, writes the reports, and resumes without retraining', { timeout: 180_000 }, async () => {
     const out = join(dir, 'cmp');
     const store = join(dir, 'cmp.db');

@@ -239,7 +239,8 @@ describe('ensembles', () => {
   });
 });
 
-describe('reuse CLI', () => {
+// these commands train on Fashion-MNIST (Debian's dataset-fashion-mnist, which setup.sh installs)
+describe('reuse CLI', { skip: !existsSync(st.data.FASHION_MNIST_DEFAULT_ROOT) && 'Fashion-MNIST not installed' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'strata-reuse-'));
   it('train --init reports what it loaded, --freeze/--unfreeze-after/--lr-backbone/--labels-per-class/--classes run; bad flags are clear', () => {
     const a = join(dir, 'a'), b = join(dir, 'b');
