@@ -1,27 +1,15 @@
 // The CLI's argument parser (src/cli/args.ts) in-process, and the command registry through bin/strata.js.
+import { strataInProcess } from './helpers.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { didYouMean, flags, helpText, parseCommandLine, UsageError } from '../src/cli/args.js';
-import { run } from '../src/cli/main.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const cli = (...args: string[]) => spawnSync(process.execPath, [join(root, 'bin/strata.js'), ...args], { encoding: 'utf8' });
 
-/** `strata ARGV` in this process (no spawn): exit code, stdout and stderr. */
-async function inProcess(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const saved = { stdout: process.stdout.write, stderr: process.stderr.write };
-  process.stdout.write = ((c: string) => ((out.stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((out.stderr += c), true)) as typeof process.stderr.write;
-  try {
-    return { status: await run(argv), ...out };
-  } finally {
-    process.stdout.write = saved.stdout;
-    process.stderr.write = saved.stderr;
-  }
-}
+const inProcess = strataInProcess;
 
 const SPEC = flags({
   out: { type: 'string', help: 'run folder', valueName: 'DIR', defaultText: 'runs/X' },

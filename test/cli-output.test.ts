@@ -5,23 +5,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { st } from './helpers.js';
-import { run } from '../src/cli/main.js';
+import { st, strataInProcess } from './helpers.js';
 import { formatClassReport } from '../src/cli/run-folder.js';
 
-/** `strata ARGV` in this process: exit code, stdout and stderr. */
-async function strata(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  const out = { stdout: '', stderr: '' };
-  const saved = { stdout: process.stdout.write, stderr: process.stderr.write };
-  process.stdout.write = ((c: string) => ((out.stdout += c), true)) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => ((out.stderr += c), true)) as typeof process.stderr.write;
-  try {
-    return { status: await run(argv), ...out };
-  } finally {
-    process.stdout.write = saved.stdout;
-    process.stderr.write = saved.stderr;
-  }
-}
+const strata = strataInProcess;
 
 /** A run folder with an untrained MLP for 28×28 gray images (as strata train writes it). */
 function mlpRun(): string {

@@ -274,3 +274,18 @@ export function checkModule<M extends st.nn.Module, I>(be: 'js' | 'native', inpu
     assertClose(y2, flat(st.noGrad(() => c.run(m))), { atol: c.atol ?? 1e-5, rtol: 1e-4 }, 'js↔native parity');
   }
 }
+
+/** `strata ARGV` in this process (no spawn): exit code, stdout and stderr. */
+export async function strataInProcess(...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const { run } = await import('../src/cli/main.js');
+  const out = { stdout: '', stderr: '' };
+  const saved = { stdout: process.stdout.write, stderr: process.stderr.write };
+  process.stdout.write = ((c: string) => ((out.stdout += c), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => ((out.stderr += c), true)) as typeof process.stderr.write;
+  try {
+    return { status: await run(argv), ...out };
+  } finally {
+    process.stdout.write = saved.stdout;
+    process.stderr.write = saved.stderr;
+  }
+}
