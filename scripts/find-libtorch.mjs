@@ -72,8 +72,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (arg === '--describe' || arg === '--json') console.error('libtorch not found: install Debian\'s libtorch-dev (apt-get install libtorch-dev), or PyTorch, or set LIBTORCH to a libtorch folder');
     process.exit(1);
   }
-  const libs = ['-ltorch_cpu', '-lc10', ...(r.cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
-  const defines = [...(r.abi === null ? [] : [`_GLIBCXX_USE_CXX11_ABI=${r.abi}`]), ...(r.cuda ? ['STRATA_CUDA=1'] : [])];
+  // NOTE: nothing in the addon references libtorch_cuda's symbols, so with --as-needed the linker drops it and
+  // CUDA never registers ("PyTorch is not linked with support for cuda devices"): link it unconditionally.
+  const libs = ['-ltorch_cpu', '-lc10', ...(r.cuda ? ['-Wl,--no-as-needed', '-ltorch_cuda', '-lc10_cuda', '-Wl,--as-needed'] : [])];
+  // CUDA's runtime headers give device names and the caching allocator's counters; without them, a lite build
+  const cudaInc = r.cuda ? [process.env.CUDA_HOME, '/usr/local/cuda'].filter(Boolean).map((d) => join(d, 'include')).find((d) => existsSync(join(d, 'cuda_runtime_api.h'))) : undefined;
+  if (cudaInc) r.include.push(cudaInc);
+  const defines = [...(r.abi === null ? [] : [`_GLIBCXX_USE_CXX11_ABI=${r.abi}`]), ...(r.cuda ? ['STRATA_CUDA=1', ...(cudaInc ? [] : ['STRATA_CUDA_LITE=1'])] : [])];
   switch (arg) {
     case '--include': console.log(r.include.join(' ')); break;
     case '--libdir': console.log(r.libdir); break;
