@@ -234,6 +234,14 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
   const totalThreads = o.threads ?? getNumThreads();
   const perJob = Math.max(1, Math.floor(totalThreads / jobs));
   mkdirSync(join(o.out, 'runs'), { recursive: true });
+  // the store is made here, once, before the trainings that record into it start together
+  if (!storeDisabled(o.store)) {
+    try {
+      RunStore.open(o.store).close();
+    } catch (e) {
+      log(`warning: the run store cannot be opened (${(e as Error).message}); runs are kept in their folders only`);
+    }
+  }
   const todo = o.models.flatMap((model) => Array.from({ length: seeds }, (_, seed) => ({ model, seed, dir: join(o.out, 'runs', `${model}-s${seed}`) })));
   const runs: RunResult[] = [];
   const pending = todo.filter((t) => {

@@ -101,6 +101,20 @@ function finiteOnly(m: Record<string, unknown>): Record<string, number> {
   return out;
 }
 
+/** Runs fn, retrying for up to 5 s while SQLite reports the database busy or locked. */
+function retryBusy<T>(fn: () => T): T {
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      return fn();
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? '';
+      if (!/^SQLITE_(BUSY|LOCKED)/.test(code) || Date.now() - t0 > 5000) throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 /**
  * A run store in SQLite (better-sqlite3, WAL journal, 5 s busy timeout).
  * @example const s = st.lab.RunStore.open(); const id = s.startRun({ kind: 'train', config }); s.logEpoch(id, log);
@@ -123,9 +137,13 @@ export class RunStore {
       mkdirSync(dirname(p), { recursive: true });
       db = new Database(p, { readonly: opts.readonly ?? false, timeout: 5000 });
       if (!opts.readonly) {
-        db.pragma('journal_mode = WAL');
+        // NOTE: switching a new database to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY at once
+        // (no busy handler) when another process opens the same new file at that moment (several trainings
+        // started together): retry for up to the busy timeout.
+        const d = db;
+        retryBusy(() => d.pragma('journal_mode = WAL'));
         db.pragma('foreign_keys = ON');
-        db.exec(SCHEMA);
+        retryBusy(() => d.exec(SCHEMA));
       } else {
         db.prepare('SELECT count(*) FROM runs').get();
       }
