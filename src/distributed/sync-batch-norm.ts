@@ -2,8 +2,8 @@
 // differentiable all-reduce so that the backward pass is that of one process over the whole batch.
 import { defineOp, record } from '../autograd/graph.js';
 import { noGrad } from '../autograd/grad-mode.js';
-import { Module, Parameter } from '../nn/module.js';
-import { BatchNorm1d, BatchNorm2d, RunningStatsModule, type BatchNormOptions } from '../nn/layers/norm.js';
+import { Module } from '../nn/module.js';
+import { BatchNorm1d, BatchNorm2d, BatchNormState, type BatchNormOptions } from '../nn/layers/norm.js';
 import * as F from '../ops/index.js';
 import { StrataError, fmtShape } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -36,21 +36,9 @@ export function allReduceSumWithGrad(x: Tensor): Tensor {
  * @example
  * const model = st.nn.SyncBatchNorm.convertSyncBatchnorm(cnn);   // before wrapping it in DDP
  */
-export class SyncBatchNorm extends RunningStatsModule {
-  weight: Tensor | null;
-  bias: Tensor | null;
-  readonly eps: number;
-  readonly momentum: number | null;
-
-  constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
-    super();
-    const dtype = opts.dtype ?? 'float32';
-    this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
-    const affine = opts.affine ?? true;
-    this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
-    this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
-    this.initRunningStats(numFeatures, opts.trackRunningStats ?? true, dtype);
+export class SyncBatchNorm extends BatchNormState {
+  constructor(numFeatures: number, opts: BatchNormOptions = {}) {
+    super(numFeatures, opts);
   }
 
   forward(x: Tensor): Tensor {

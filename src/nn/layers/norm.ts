@@ -38,12 +38,13 @@ export abstract class RunningStatsModule extends Module {
   set numBatchesTracked(t: Tensor | null) { this.num_batches_tracked = t; }
 }
 
-abstract class BatchNormBase extends RunningStatsModule {
+/** Batch norm's parameters and buffers with PyTorch's defaults (BatchNorm1d/2d, and SyncBatchNorm in src/distributed). */
+export abstract class BatchNormState extends RunningStatsModule {
   weight: Tensor | null;
   bias: Tensor | null;
   readonly eps: number;
   readonly momentum: number | null;
-  constructor(readonly numFeatures: number, opts: BatchNormOptions, private readonly dims: number[], private readonly name: string) {
+  constructor(readonly numFeatures: number, opts: BatchNormOptions) {
     super();
     const dtype = opts.dtype ?? 'float32';
     this.eps = opts.eps ?? 1e-5;
@@ -52,6 +53,12 @@ abstract class BatchNormBase extends RunningStatsModule {
     this.weight = affine ? Parameter(F.ones([numFeatures], { dtype })) : null;
     this.bias = affine ? Parameter(F.zeros([numFeatures], { dtype })) : null;
     this.initRunningStats(numFeatures, opts.trackRunningStats ?? true, dtype);
+  }
+}
+
+abstract class BatchNormBase extends BatchNormState {
+  constructor(numFeatures: number, opts: BatchNormOptions, private readonly dims: number[], private readonly name: string) {
+    super(numFeatures, opts);
   }
   forward(x: Tensor): Tensor {
     if (!this.dims.includes(x.ndim)) {
