@@ -3,19 +3,16 @@
 // one model file that eval and predict load like any other.
 import { StrataError } from '../tensor/errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { Generator } from '../tensor/random.js';
 import { keep, tidy } from '../tensor/memory.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers/linear.js';
 import { ReLU } from '../nn/layers/activation.js';
 import { Sequential, ModuleList } from '../nn/layers/container.js';
-import { Adam } from '../optim/adam.js';
 import { cat, stack } from '../ops/shape.js';
-import { tensor } from '../ops/creation.js';
-import { crossEntropy } from '../ops/loss.js';
 import { oneHot } from '../ops/indexing.js';
 import { createModel, registerModel } from '../models/registry.js';
+import { fitClassifier, type FitClassifierOptions } from '../reuse/probe.js';
 import type { ImageTask } from '../models/basic.js';
 
 export type EnsembleMethod = 'mean' | 'vote' | 'stack';
@@ -87,13 +84,8 @@ registerModel('ensemble', {
   build: (t, c = {}) => ensembleFromConfig(t, c as unknown as EnsembleConfig),
 });
 
-export interface StackingOptions {
-  epochs?: number;
-  lr?: number;
-  batchSize?: number;
-  weightDecay?: number;
-  seed?: number;
-}
+/** The meta-learner's training (reuse.fitClassifier's options: Adam, shuffled mini-batches). */
+export type StackingOptions = FitClassifierOptions;
 
 /**
  * Fits a stacking ensemble's meta-learner on the members' probabilities for (x, y) batches — a hold-out
@@ -124,27 +116,8 @@ function predictionsToFeatures(fs: Tensor[]): Tensor {
 
 /** Trains the meta-learner (cross-entropy, Adam) on features [N, M·classes] and labels [N]; returns its training accuracy. */
 export function fitMeta(meta: Module, feats: Tensor, labels: Tensor, o: StackingOptions = {}): number {
-  const n = feats.shape[0], bs = o.batchSize ?? 256, epochs = o.epochs ?? 50;
   meta.train();
-  const opt = new Adam(meta.parameters(), { lr: o.lr ?? 1e-2, weightDecay: o.weightDecay ?? 1e-4 });
-  const g = new Generator(o.seed ?? 0);
-  for (let e = 0; e < epochs; e++) {
-    const perm = Int32Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(g.random() * (i + 1));
-      [perm[i], perm[j]] = [perm[j], perm[i]];
-    }
-    for (let s = 0; s < n; s += bs) {
-      tidy(() => {
-        const idx = tensor(perm.subarray(s, Math.min(n, s + bs)), { backend: feats.backend }).long();
-        const loss = crossEntropy(meta.forward(feats.indexSelect(0, idx)) as Tensor, labels.indexSelect(0, idx));
-        opt.zeroGrad();
-        loss.backward();
-        opt.step();
-      });
-    }
-  }
-  opt.dispose();
+  fitClassifier(meta, feats, labels, o);
   meta.eval();
   return noGrad(() => tidy(() => (meta.forward(feats) as Tensor).argmax(1).eq(labels).float().mean().item()));
 }

@@ -49,19 +49,22 @@ export interface LinearProbeOptions {
   seed?: number;
 }
 
+/** Options of a small classifier fitted on features held in memory. */
+export interface FitClassifierOptions {
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  weightDecay?: number;
+  seed?: number;
+}
+
 /**
- * A linear probe: standardise the features with the training set's mean and std, fit a multinomial
- * logistic regression (one Linear layer, cross-entropy, Adam) on the training features, return its
- * accuracy on the test features and the fitted layer.
+ * Fits `model` (a linear probe, a stacking meta-learner) on features [N, D] and labels [N]: cross-entropy and
+ * Adam (default lr 1e-2, weight decay 1e-4) over seeded shuffled mini-batches (default 256, 50 epochs).
  */
-export function linearProbe(train: { features: Tensor; labels: Tensor }, test: { features: Tensor; labels: Tensor }, o: LinearProbeOptions): { accuracy: number; trainAccuracy: number; layer: Linear } {
-  const [n, d] = train.features.shape;
-  const epochs = o.epochs ?? 30, bs = o.batchSize ?? 256;
-  const { mean, std } = tidy(() => ({ mean: keep(train.features.mean(0, true)), std: keep(train.features.std(0, { keepdim: true }).add(1e-6)) }));
-  const layer = new Linear(d, o.numClasses);
-  layer.to(train.features.backend.name);
-  const opt = new Adam(layer.parameters(), { lr: o.lr ?? 1e-2, weightDecay: o.weightDecay ?? 1e-4 });
-  const xs = tidy(() => keep(train.features.sub(mean).div(std)));
+export function fitClassifier(model: Module, feats: Tensor, labels: Tensor, o: FitClassifierOptions = {}): void {
+  const n = feats.shape[0], bs = o.batchSize ?? 256, epochs = o.epochs ?? 50;
+  const opt = new Adam(model.parameters(), { lr: o.lr ?? 1e-2, weightDecay: o.weightDecay ?? 1e-4 });
   const g = new Generator(o.seed ?? 0);
   for (let e = 0; e < epochs; e++) {
     const perm = Int32Array.from({ length: n }, (_, i) => i);
@@ -71,18 +74,33 @@ export function linearProbe(train: { features: Tensor; labels: Tensor }, test: {
     }
     for (let s = 0; s < n; s += bs) {
       tidy(() => {
-        const idx = tensor(perm.subarray(s, Math.min(n, s + bs)), { backend: xs.backend }).long();
-        const loss = crossEntropy(layer.forward(xs.indexSelect(0, idx)), train.labels.indexSelect(0, idx));
+        const idx = tensor(perm.subarray(s, Math.min(n, s + bs)), { backend: feats.backend }).long();
+        const loss = crossEntropy(model.forward(feats.indexSelect(0, idx)) as Tensor, labels.indexSelect(0, idx));
         opt.zeroGrad();
         loss.backward();
         opt.step();
       });
     }
   }
+  opt.dispose();
+}
+
+/**
+ * A linear probe: standardise the features with the training set's mean and std, fit a multinomial
+ * logistic regression (one Linear layer, cross-entropy, Adam) on the training features, return its
+ * accuracy on the test features and the fitted layer.
+ */
+export function linearProbe(train: { features: Tensor; labels: Tensor }, test: { features: Tensor; labels: Tensor }, o: LinearProbeOptions): { accuracy: number; trainAccuracy: number; layer: Linear } {
+  const d = train.features.shape[1];
+  const epochs = o.epochs ?? 30;
+  const { mean, std } = tidy(() => ({ mean: keep(train.features.mean(0, true)), std: keep(train.features.std(0, { keepdim: true }).add(1e-6)) }));
+  const layer = new Linear(d, o.numClasses);
+  layer.to(train.features.backend.name);
+  const xs = tidy(() => keep(train.features.sub(mean).div(std)));
+  fitClassifier(layer, xs, train.labels, { ...o, epochs });
   const acc = (f: Tensor, y: Tensor) => noGrad(() => tidy(() => layer.forward(f.sub(mean).div(std)).argmax(1).eq(y).float().mean().item()));
   const trainAccuracy = acc(train.features, train.labels);
   const accuracy = acc(test.features, test.labels);
-  opt.dispose();
   for (const t of [mean, std, xs]) t.dispose();
   return { accuracy, trainAccuracy, layer };
 }
