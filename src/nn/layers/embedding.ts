@@ -7,24 +7,26 @@ import * as F from '../../ops/index.js';
 import type { DType } from '../../tensor/dtype.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 
+/** A [num, dim] table drawn from N(0, 1) with the padding row (negative: from the end) zeroed, as PyTorch's. */
+function embeddingTable(op: string, num: number, dim: number, opts: { paddingIdx?: number | null; dtype?: DType }): { paddingIdx: number | null; weight: Tensor } {
+  let pad = opts.paddingIdx ?? null;
+  if (pad !== null) {
+    if (pad < -num || pad >= num) throw new StrataError(op, `paddingIdx ${pad} is out of range for ${num} embeddings`);
+    if (pad < 0) pad += num;
+  }
+  const weight = Parameter(F.zeros([num, dim], { dtype: opts.dtype ?? 'float32' }));
+  normal_(weight);
+  if (pad !== null) noGrad(() => weight.select(0, pad!).fill_(0));
+  return { paddingIdx: pad, weight };
+}
+
 /** ids [*] (int64) → vectors [*, embeddingDim]; weights ~ N(0, 1), the paddingIdx row zero and untrained. */
 export class Embedding extends Module {
   weight: Tensor;
   readonly paddingIdx: number | null;
   constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: { paddingIdx?: number | null; dtype?: DType } = {}) {
     super();
-    let pad = opts.paddingIdx ?? null;
-    if (pad !== null) {
-      if (pad < -numEmbeddings || pad >= numEmbeddings) throw new StrataError('Embedding', `paddingIdx ${pad} is out of range for ${numEmbeddings} embeddings`);
-      if (pad < 0) pad += numEmbeddings;
-    }
-    this.paddingIdx = pad;
-    this.weight = Parameter(F.zeros([numEmbeddings, embeddingDim], { dtype: opts.dtype ?? 'float32' }));
-    normal_(this.weight);
-    if (pad !== null) {
-      const w = this.weight;
-      noGrad(() => w.select(0, pad!).fill_(0));
-    }
+    ({ paddingIdx: this.paddingIdx, weight: this.weight } = embeddingTable('Embedding', numEmbeddings, embeddingDim, opts));
   }
   forward(ids: Tensor): Tensor {
     return F.embedding(ids, this.weight, this.paddingIdx);
@@ -48,18 +50,7 @@ export class EmbeddingBag extends Module {
     super();
     this.mode = opts.mode ?? 'mean';
     if (!['sum', 'mean', 'max'].includes(this.mode)) throw new StrataError('EmbeddingBag', `mode must be 'sum', 'mean' or 'max', got ${JSON.stringify(this.mode)}`);
-    let pad = opts.paddingIdx ?? null;
-    if (pad !== null) {
-      if (pad < -numEmbeddings || pad >= numEmbeddings) throw new StrataError('EmbeddingBag', `paddingIdx ${pad} is out of range for ${numEmbeddings} embeddings`);
-      if (pad < 0) pad += numEmbeddings;
-    }
-    this.paddingIdx = pad;
-    this.weight = Parameter(F.zeros([numEmbeddings, embeddingDim], { dtype: opts.dtype ?? 'float32' }));
-    normal_(this.weight);
-    if (pad !== null) {
-      const w = this.weight;
-      noGrad(() => w.select(0, pad!).fill_(0));
-    }
+    ({ paddingIdx: this.paddingIdx, weight: this.weight } = embeddingTable('EmbeddingBag', numEmbeddings, embeddingDim, opts));
   }
   forward(input: Tensor, offsets: Tensor | null = null, perSampleWeights: Tensor | null = null): Tensor {
     const name = 'EmbeddingBag';
